@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# make test: every suite, on the host and inside the patched kernel.
+# Ends with one line "N passed, N failed"; exits non-zero if any failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export BUILD=${BUILD:-$PWD/build}
+
+passed=0 failed=0
+failures=()
+step() {
+	local name=$1
+	shift
+	echo "=== $name"
+	if "$@"; then
+		passed=$((passed + 1))
+		echo "--- PASS: $name"
+	else
+		failed=$((failed + 1))
+		failures+=("$name")
+		echo "--- FAIL: $name"
+	fi
+}
+
+step "host: run-in-vm log scan" qemu-images/tests/test-scan-log.sh
+step "host: dispatch policy (unit + property tests)" \
+	cargo test --quiet --manifest-path rust-anycall/host/Cargo.toml
+step "host: userspace unit tests" bash -c 'cd userspace && cargo test --quiet --lib'
+step "kernel: build" bash scripts/kernel-build.sh
+step "kernel: series applies, checkpatch --strict, in sync" bash scripts/check-series.sh
+step "kernel: Rust clippy and rustfmt" bash scripts/check-rust.sh
+step "guest: pipeline (cargo test in the VM)" \
+	bash -c 'cd userspace && cargo test --quiet --test guest_pipeline'
+step "guest: kselftest anycall" bash scripts/run-selftests.sh
+
+for f in "${failures[@]}"; do echo "failed: $f"; done
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]

@@ -1,0 +1,124 @@
+//! Unit and property tests of the dispatch policy.
+
+use crate::policy::{
+    errno, leaves_restart_block, nr, program_result, refusal, verdict, Verdict, BPF_ALLOWED_CMDS,
+    REFUSED,
+};
+use proptest::prelude::*;
+
+/// Table size of the x86_64 kernel with AnyCall (511 is the last number).
+const NR_SYSCALLS: u64 = 512;
+
+#[test]
+fn nested_unsafe_calls_are_refused() {
+    for n in [
+        nr::RT_SIGRETURN,
+        nr::CLONE,
+        nr::FORK,
+        nr::VFORK,
+        nr::EXECVE,
+        nr::EXIT,
+        nr::RESTART_SYSCALL,
+        nr::EXIT_GROUP,
+        nr::EXECVEAT,
+        nr::URETPROBE,
+        nr::CLONE3,
+        nr::ANYCALL,
+    ] {
+        assert_eq!(verdict(n, 0, NR_SYSCALLS), Verdict::Refuse, "nr {n}");
+        // Whatever the arguments.
+        assert_eq!(verdict(n, 5, NR_SYSCALLS), Verdict::Refuse, "nr {n}");
+    }
+}
+
+#[test]
+fn ordinary_calls_run() {
+    // read, close, getpid, getppid, openat, newfstatat, statx
+    for n in [0, 3, 39, 110, 257, 262, 332] {
+        assert_eq!(verdict(n, 0, NR_SYSCALLS), Verdict::Run, "nr {n}");
+    }
+}
+
+#[test]
+fn bpf_runs_only_for_the_commands_sleepable_programs_may_use() {
+    for cmd in BPF_ALLOWED_CMDS {
+        assert_eq!(
+            verdict(nr::BPF, cmd, NR_SYSCALLS),
+            Verdict::Run,
+            "cmd {cmd}"
+        );
+    }
+    // BPF_MAP_LOOKUP_ELEM, BPF_PROG_TEST_RUN, BPF_OBJ_GET_INFO_BY_FD, and a
+    // command above 32 bits that must not alias BPF_MAP_CREATE.
+    for cmd in [1, 10, 15, 1 << 32] {
+        assert_eq!(
+            verdict(nr::BPF, cmd, NR_SYSCALLS),
+            Verdict::Refuse,
+            "cmd {cmd}"
+        );
+    }
+}
+
+#[test]
+fn numbers_past_the_table_do_not_exist() {
+    assert_eq!(verdict(NR_SYSCALLS, 0, NR_SYSCALLS), Verdict::NoSys);
+    assert_eq!(verdict(u64::MAX, 0, NR_SYSCALLS), Verdict::NoSys);
+    // A number whose low 32 bits name a real call must not run it.
+    assert_eq!(verdict((1 << 32) | 39, 0, NR_SYSCALLS), Verdict::NoSys);
+    // The last number of a smaller table.
+    assert_eq!(verdict(462, 0, 463), Verdict::Run);
+    assert_eq!(verdict(463, 0, 463), Verdict::NoSys);
+}
+
+#[test]
+fn refusals_have_their_errno() {
+    assert_eq!(refusal(Verdict::Refuse), -95);
+    assert_eq!(refusal(Verdict::NoSys), -38);
+}
+
+#[test]
+fn restart_codes_become_eintr() {
+    for code in [512, 513, 514, 516] {
+        assert_eq!(program_result(-code), -4, "code {code}");
+    }
+    assert!(leaves_restart_block(-516));
+    assert!(!leaves_restart_block(-512));
+    assert!(!leaves_restart_block(-4));
+}
+
+#[test]
+fn unknown_515_and_positive_512_pass_through() {
+    // 515 is not a restart code; a read of 512 bytes returns 512.
+    assert_eq!(program_result(-515), -515);
+    assert_eq!(program_result(512), 512);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(4096))]
+
+    #[test]
+    fn only_listed_numbers_are_refused(n in 0..NR_SYSCALLS, arg0 in any::<u64>()) {
+        let v = verdict(n, arg0, NR_SYSCALLS);
+        if REFUSED.contains(&n) && !(n == nr::BPF && BPF_ALLOWED_CMDS.contains(&arg0)) {
+            prop_assert_eq!(v, Verdict::Refuse);
+        } else {
+            prop_assert_eq!(v, Verdict::Run);
+        }
+    }
+
+    #[test]
+    fn out_of_range_is_nosys(n in NR_SYSCALLS.., arg0 in any::<u64>()) {
+        prop_assert_eq!(verdict(n, arg0, NR_SYSCALLS), Verdict::NoSys);
+    }
+
+    #[test]
+    fn results_never_carry_restart_codes(ret in any::<i64>()) {
+        let seen = program_result(ret);
+        prop_assert!(![-512, -513, -514, -516].contains(&seen));
+        if ![-512, -513, -514, -516].contains(&ret) {
+            prop_assert_eq!(seen, ret);
+        } else {
+            prop_assert_eq!(seen, -errno::EINTR);
+        }
+    }
+}

@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Which system calls an AnyCall program may issue, and what it sees of their
+//! results.
+//!
+//! Pure logic with no kernel dependency: `dispatch.rs` uses it in the kernel,
+//! and `host/` builds the same file on the host for unit and property tests.
+
+/// x86_64 system call numbers the policy needs; `dispatch.rs` checks each one
+/// against the kernel's own table at compile time.
+pub(crate) mod nr {
+    pub(crate) const RT_SIGRETURN: u64 = 15;
+    pub(crate) const CLONE: u64 = 56;
+    pub(crate) const FORK: u64 = 57;
+    pub(crate) const VFORK: u64 = 58;
+    pub(crate) const EXECVE: u64 = 59;
+    pub(crate) const EXIT: u64 = 60;
+    pub(crate) const RESTART_SYSCALL: u64 = 219;
+    pub(crate) const EXIT_GROUP: u64 = 231;
+    pub(crate) const BPF: u64 = 321;
+    pub(crate) const EXECVEAT: u64 = 322;
+    pub(crate) const URETPROBE: u64 = 335;
+    pub(crate) const CLONE3: u64 = 435;
+    pub(crate) const ANYCALL: u64 = 511;
+}
+
+/// Errno values the policy returns or maps (negated in results).
+pub(crate) mod errno {
+    pub(crate) const EINTR: i64 = 4;
+    pub(crate) const ENOSYS: i64 = 38;
+    pub(crate) const EOPNOTSUPP: i64 = 95;
+    pub(crate) const ERESTARTSYS: i64 = 512;
+    pub(crate) const ERESTARTNOINTR: i64 = 513;
+    pub(crate) const ERESTARTNOHAND: i64 = 514;
+    pub(crate) const ERESTART_RESTARTBLOCK: i64 = 516;
+}
+
+/// Largest system call number the bitmap below can describe, plus one.
+const TABLE_BITS: usize = 512;
+
+/// Calls that cannot run nested: they rewrite the user register frame,
+/// create a task from it, never return, or would nest AnyCall itself.
+pub(crate) const REFUSED: [u64; 13] = [
+    nr::RT_SIGRETURN,
+    nr::CLONE,
+    nr::FORK,
+    nr::VFORK,
+    nr::EXECVE,
+    nr::EXIT,
+    nr::RESTART_SYSCALL,
+    nr::EXIT_GROUP,
+    nr::EXECVEAT,
+    nr::URETPROBE,
+    nr::CLONE3,
+    nr::ANYCALL,
+    // bpf() is refused unless its command is one of BPF_ALLOWED_CMDS.
+    nr::BPF,
+];
+
+/// `bpf()` commands that `bpf_sys_bpf()` also allows sleepable programs: the
+/// others may wait for an RCU tasks trace grace period, which the running
+/// program itself holds open.
+pub(crate) const BPF_ALLOWED_CMDS: [u64; 9] = [
+    0,  // BPF_MAP_CREATE
+    2,  // BPF_MAP_UPDATE_ELEM
+    3,  // BPF_MAP_DELETE_ELEM
+    5,  // BPF_PROG_LOAD
+    14, // BPF_MAP_GET_FD_BY_ID
+    17, // BPF_RAW_TRACEPOINT_OPEN
+    18, // BPF_BTF_LOAD
+    22, // BPF_MAP_FREEZE
+    28, // BPF_LINK_CREATE
+];
+
+/// One bit per system call number: set when the call needs a closer look.
+const REFUSED_BITMAP: [u64; TABLE_BITS / 64] = {
+    let mut map = [0u64; TABLE_BITS / 64];
+    let mut i = 0;
+    while i < REFUSED.len() {
+        map[(REFUSED[i] / 64) as usize] |= 1 << (REFUSED[i] % 64);
+        i += 1;
+    }
+    map
+};
+
+/// What the dispatcher does with a requested system call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// Check it against seccomp and run it.
+    Run,
+    /// Do not run it: return `-EOPNOTSUPP`, as it cannot run nested.
+    Refuse,
+    /// Do not run it: return `-ENOSYS`, as there is no such call.
+    NoSys,
+}
+
+/// Decides what to do with system call `nr` whose first argument is `arg0`,
+/// on a kernel whose table has `nr_syscalls` entries.
+#[inline]
+pub(crate) fn verdict(nr: u64, arg0: u64, nr_syscalls: u64) -> Verdict {
+    if nr >= nr_syscalls {
+        return Verdict::NoSys;
+    }
+    let idx = nr as usize;
+    if idx >= TABLE_BITS || REFUSED_BITMAP[idx / 64] & (1 << (idx % 64)) == 0 {
+        return Verdict::Run;
+    }
+    if nr == nr::BPF && BPF_ALLOWED_CMDS.contains(&arg0) {
+        return Verdict::Run;
+    }
+    Verdict::Refuse
+}
+
+/// The result a refused or non-existent call gives the program.
+#[inline]
+pub(crate) fn refusal(verdict: Verdict) -> i64 {
+    match verdict {
+        Verdict::NoSys => -errno::ENOSYS,
+        _ => -errno::EOPNOTSUPP,
+    }
+}
+
+/// Maps a system call's return value to what the program sees: restart codes
+/// only make sense on the way back to user space, so they become `-EINTR`.
+#[inline]
+pub(crate) fn program_result(ret: i64) -> i64 {
+    match -ret {
+        errno::ERESTARTSYS
+        | errno::ERESTARTNOINTR
+        | errno::ERESTARTNOHAND
+        | errno::ERESTART_RESTARTBLOCK => -errno::EINTR,
+        _ => ret,
+    }
+}
+
+/// Whether `ret` asked for a restart through `restart_syscall()`, which left
+/// state behind in the task's restart block that must be cleared.
+#[inline]
+pub(crate) fn leaves_restart_block(ret: i64) -> bool {
+    ret == -errno::ERESTART_RESTARTBLOCK
+}
