@@ -34,7 +34,7 @@ shell: kernel image
 
 bench: bench-kernel
 
-bench-kernel: kernel image
+bench-kernel: deps image
 	@bash scripts/bench-kernel.sh
 
 series:

@@ -124,12 +124,11 @@ pub(crate) fn refusal(verdict: Verdict) -> i64 {
 /// only make sense on the way back to user space, so they become `-EINTR`.
 #[inline]
 pub(crate) fn program_result(ret: i64) -> i64 {
-    match -ret {
-        errno::ERESTARTSYS
-        | errno::ERESTARTNOINTR
-        | errno::ERESTARTNOHAND
-        | errno::ERESTART_RESTARTBLOCK => -errno::EINTR,
-        _ => ret,
+    // The restart codes are -512, -513, -514 and -516 (-515 is not one).
+    if (-errno::ERESTART_RESTARTBLOCK..=-errno::ERESTARTSYS).contains(&ret) && ret != -515 {
+        -errno::EINTR
+    } else {
+        ret
     }
 }
 

@@ -15,7 +15,7 @@ while read -r patch; do
 	git -C "$tree" am -q "$patch"
 	echo "check-bisect: [$n] $(git -C "$tree" log -1 --format=%s)"
 	make -s -C "$tree" O="$obj" "${KMAKE_RUST[@]}" allnoconfig
-	(cd "$obj" && "$tree/scripts/kconfig/merge_config.sh" -m -O "$obj" .config "$FRAGMENT" >/dev/null)
+	(cd "$obj" && "$tree/scripts/kconfig/merge_config.sh" -m -O "$obj" .config "${FRAGMENTS[@]}" >/dev/null)
 	make -s -C "$tree" O="$obj" "${KMAKE_RUST[@]}" olddefconfig
 	make -s -C "$tree" O="$obj" "${KMAKE_RUST[@]}" -j"$(nproc)" bzImage ||
 		{ echo "check-bisect: the series does not build after $(basename "$patch")" >&2; exit 1; }

@@ -27,10 +27,13 @@ while read -r patch; do
 		fail "$name does not apply with git am"
 		break
 	fi
+	# Errors and warnings fail; CHECKs (e.g. TRACE_EVENT's customary layout) are shown.
 	report=$(checkpatch --strict --quiet "$patch" 2>&1)
-	if [ -n "$report" ]; then
+	if echo "$report" | grep -q '^\(ERROR\|WARNING\):'; then
 		fail "checkpatch.pl --strict on $name:"
 		echo "$report" | sed 's/^/    /'
+	elif [ -n "$report" ]; then
+		echo "check-series: $name: $(echo "$report" | tail -1)"
 	fi
 done < <(series_patches)
 

@@ -6,15 +6,16 @@ set -euo pipefail
 "$TOP/scripts/kernel-source.sh"
 
 mkdir -p "$KOBJ"
-config_id=$(cat "$FRAGMENT" "$BUILD/.series-applied" | sha256sum | cut -c1-16)
-if [ "$(cat "$BUILD/.config-made" 2>/dev/null)" != "$config_id" ] || [ ! -f "$KOBJ/.config" ]; then
-	echo "kernel: configuring from allnoconfig + ${FRAGMENT#"$TOP"/}"
+stamp=$KOBJ/.anycall-config
+config_id=$(cat "${FRAGMENTS[@]}" "$BUILD/.series-applied" | sha256sum | cut -c1-16)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$config_id" ] || [ ! -f "$KOBJ/.config" ]; then
+	echo "kernel: configuring $FLAVOR kernel from allnoconfig + ${FRAGMENTS[*]#"$TOP"/}"
 	kmake -s allnoconfig
 	(cd "$KOBJ" && "$KSRC/scripts/kconfig/merge_config.sh" -m -O "$KOBJ" \
-		"$KOBJ/.config" "$FRAGMENT" >/dev/null)
+		"$KOBJ/.config" "${FRAGMENTS[@]}" >/dev/null)
 	kmake -s olddefconfig
-	# A symbol the fragment asks for but Kconfig dropped is a broken build.
-	missing=$(grep '^CONFIG_.*=y' "$FRAGMENT" | while read -r line; do
+	# A symbol the fragments ask for but Kconfig dropped is a broken build.
+	missing=$(cat "${FRAGMENTS[@]}" | grep '^CONFIG_.*=y' | while read -r line; do
 		grep -qx "$line" "$KOBJ/.config" || echo "$line"
 	done)
 	if [ -n "$missing" ]; then
@@ -22,9 +23,9 @@ if [ "$(cat "$BUILD/.config-made" 2>/dev/null)" != "$config_id" ] || [ ! -f "$KO
 		echo "$missing" >&2
 		exit 1
 	fi
-	echo "$config_id" >"$BUILD/.config-made"
+	echo "$config_id" >"$stamp"
 fi
 
 kmake -s bzImage
-ln -sf kernel/arch/x86/boot/bzImage "$BUILD/bzImage"
-echo "kernel: $BUILD/bzImage ($(cat "$KOBJ/include/config/kernel.release"))"
+ln -sf "${KOBJ#"$BUILD"/}/arch/x86/boot/bzImage" "$BZIMAGE"
+echo "kernel: $BZIMAGE ($(cat "$KOBJ/include/config/kernel.release"), $FLAVOR)"

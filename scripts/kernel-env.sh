@@ -5,10 +5,23 @@ TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${BUILD:-$TOP/build}
 KSRC=$BUILD/linux          # git tree: pristine base, then the series
 KAM=$BUILD/linux-am        # worktree where the series is applied with git am
-KOBJ=$BUILD/kernel         # out-of-tree kernel objects
 BASE_TARBALL=/usr/src/linux-source-6.12.tar.xz
 PATCHES=$TOP/linux-patches
-FRAGMENT=$TOP/qemu-images/kernel.config
+
+# Two kernels from one tree: "test" (default) adds lock and atomic-sleep
+# debugging, which catches bugs but costs thousands of instructions per
+# system call; "bench" is the plain config, for figures that mean something.
+FLAVOR=${FLAVOR:-test}
+FRAGMENTS=("$TOP/qemu-images/kernel.config")
+case $FLAVOR in
+test)
+	KOBJ=$BUILD/kernel
+	FRAGMENTS+=("$TOP/qemu-images/debug.config")
+	;;
+bench) KOBJ=$BUILD/kernel-bench ;;
+*) echo "unknown FLAVOR=$FLAVOR (test or bench)" >&2; exit 2 ;;
+esac
+BZIMAGE=$BUILD/bzImage-$FLAVOR
 
 # rustup's tools come first on PATH and have no matching rust-src: name
 # Debian's rustc-web toolchain explicitly.
