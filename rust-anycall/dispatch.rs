@@ -65,7 +65,8 @@ const ZERO_REGS: bindings::pt_regs = unsafe { core::mem::zeroed() };
 #[no_mangle]
 pub unsafe extern "C" fn anycall_dispatch(nr: u64, args: *const u64, nargs: u32) -> c_long {
     // SAFETY: `current` is the running task, valid while it runs.
-    if unsafe { bindings::fatal_signal_pending(bindings::get_current()) } {
+    let task = unsafe { bindings::get_current() };
+    if fatal_signal_pending(task) {
         return -(bindings::EINTR as c_long);
     }
 
@@ -76,15 +77,26 @@ pub unsafe extern "C" fn anycall_dispatch(nr: u64, args: *const u64, nargs: u32)
     if verdict != Verdict::Run {
         return policy::refusal(verdict);
     }
-    if let Some(ret) = seccomp_refusal(nr, &a) {
+    if let Some(ret) = seccomp_refusal(task, nr, &a) {
         return ret;
     }
 
     let ret = run(nr, &a);
     if policy::leaves_restart_block(ret) {
-        forget_restart_block();
+        forget_restart_block(task);
     }
     policy::program_result(ret)
+}
+
+/// `fatal_signal_pending(task)`, with the common case (no signal at all)
+/// decided here rather than in a call to C.
+#[inline(always)]
+fn fatal_signal_pending(task: *mut bindings::task_struct) -> bool {
+    // SAFETY: `task` is `current`. Other CPUs set bits in its flags, so they
+    // are read once and whole, as READ_ONCE() would.
+    let flags = unsafe { core::ptr::addr_of!((*task).thread_info.flags).read_volatile() };
+    // SAFETY: `task` is `current`, valid while it runs.
+    flags & (1 << bindings::TIF_SIGPENDING) != 0 && unsafe { bindings::fatal_signal_pending(task) }
 }
 
 /// The first `nargs` of `args`, the rest zero. Unrolled: a `memcpy()` call
@@ -130,7 +142,14 @@ fn run(nr: u64, a: &[u64; ARGS_MAX]) -> i64 {
 }
 
 #[cfg(CONFIG_SECCOMP)]
-fn seccomp_refusal(nr: u64, a: &[u64; ARGS_MAX]) -> Option<i64> {
+fn seccomp_refusal(task: *mut bindings::task_struct, nr: u64, a: &[u64; ARGS_MAX]) -> Option<i64> {
+    // SAFETY: `task` is `current`. Another thread may set its mode (TSYNC),
+    // so it is read once, as READ_ONCE() would; seccomp_check_nested()
+    // orders what follows.
+    let mode = unsafe { core::ptr::addr_of!((*task).seccomp.mode).read_volatile() };
+    if mode == bindings::SECCOMP_MODE_DISABLED as i32 {
+        return None;
+    }
     let mut ret: isize = 0;
     // SAFETY: `a` holds the six arguments the function reads and `ret` is
     // writable; `verdict()` bounded `nr` by the table size, so it fits.
@@ -143,16 +162,20 @@ fn seccomp_refusal(nr: u64, a: &[u64; ARGS_MAX]) -> Option<i64> {
 }
 
 #[cfg(not(CONFIG_SECCOMP))]
-fn seccomp_refusal(_nr: u64, _a: &[u64; ARGS_MAX]) -> Option<i64> {
+fn seccomp_refusal(
+    _task: *mut bindings::task_struct,
+    _nr: u64,
+    _a: &[u64; ARGS_MAX],
+) -> Option<i64> {
     None
 }
 
 /// A nested call never returns to user space to be restarted, so the state
 /// it left for `restart_syscall()` must not outlive it.
-fn forget_restart_block() {
-    // SAFETY: `current` is the running task, and only the task itself uses
-    // its restart block.
+fn forget_restart_block(task: *mut bindings::task_struct) {
+    // SAFETY: `task` is `current`, and only the task itself uses its restart
+    // block.
     unsafe {
-        (*bindings::get_current()).restart_block.fn_ = Some(bindings::do_no_restart_syscall);
+        (*task).restart_block.fn_ = Some(bindings::do_no_restart_syscall);
     }
 }

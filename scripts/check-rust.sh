@@ -15,7 +15,7 @@ cmd=$(echo "$cmd" | sed -e "s|--emit=obj=[^ ]*|--emit=obj=$out/dispatch.o|" \
 	-e "s|--emit=dep-info=[^ ]*|--emit=dep-info=$out/dispatch.d|" \
 	-e "s|--emit=metadata=[^ ]*|--emit=metadata=$out/dispatch.rmeta|")
 log=$out/clippy.log
-(cd "$KOBJ" && eval "$cmd") >"$log" 2>&1 || { cat "$log"; exit 1; }
+(cd "$KOBJ" && export RUSTC_BOOTSTRAP=1 && eval "$cmd") >"$log" 2>&1 || { cat "$log"; exit 1; }
 if [ -s "$log" ]; then
 	echo "check-rust: clippy reports:"
 	cat "$log"

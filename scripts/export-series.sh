@@ -8,6 +8,11 @@ set -euo pipefail
 tree=${1:-$BUILD/linux-dev}
 git -C "$tree" rev-parse -q --verify base >/dev/null ||
 	{ echo "export-series: $tree has no 'base' tag" >&2; exit 1; }
+if [ -e "$(git -C "$tree" rev-parse --git-path rebase-merge)" ] ||
+	[ -e "$(git -C "$tree" rev-parse --git-path rebase-apply)" ]; then
+	echo "export-series: $tree is in the middle of a rebase or git am; finish it first" >&2
+	exit 1
+fi
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 git -C "$tree" format-patch -q --no-signature --zero-commit -o "$out" base..HEAD
