@@ -8,7 +8,7 @@
 //! system-call table in the caller's context and maps its result to what the
 //! program may see. The per-call path allocates nothing and takes no lock.
 
-use core::ffi::{c_long, c_uint};
+use core::ffi::c_uint;
 use kernel::bindings;
 
 mod policy;
@@ -39,6 +39,14 @@ const _: () = {
     assert!(policy::errno::ERESTART_RESTARTBLOCK == bindings::ERESTART_RESTARTBLOCK as i64);
 };
 
+// The C prototype in include/linux/anycall.h is the one defined here (the
+// bindings map C `long` to `isize`).
+const _: unsafe extern "C" fn(u64, *const u64, u32) -> isize = bindings::anycall_dispatch;
+
+// Task fields are only touched through C: bindgen does not reproduce the
+// alignment attribute of empty members, so its `task_struct` layout can
+// differ from the compiler's.
+
 /// Number of arguments a system call takes at most.
 const ARGS_MAX: usize = 6;
 
@@ -63,11 +71,10 @@ const ZERO_REGS: bindings::pt_regs = unsafe { core::mem::zeroed() };
 /// and the caller must be an AnyCall program running in the process context
 /// of the task the call is made for.
 #[no_mangle]
-pub unsafe extern "C" fn anycall_dispatch(nr: u64, args: *const u64, nargs: u32) -> c_long {
+pub unsafe extern "C" fn anycall_dispatch(nr: u64, args: *const u64, nargs: u32) -> isize {
     // SAFETY: `current` is the running task, valid while it runs.
-    let task = unsafe { bindings::get_current() };
-    if fatal_signal_pending(task) {
-        return -(bindings::EINTR as c_long);
+    if unsafe { bindings::fatal_signal_pending(bindings::get_current()) } {
+        return -(bindings::EINTR as isize);
     }
 
     // SAFETY: the caller guarantees `nargs` readable values at `args`.
@@ -75,28 +82,18 @@ pub unsafe extern "C" fn anycall_dispatch(nr: u64, args: *const u64, nargs: u32)
 
     let verdict = policy::verdict(nr, a[0], bindings::__NR_syscalls as u64);
     if verdict != Verdict::Run {
-        return policy::refusal(verdict);
+        return policy::refusal(verdict) as isize;
     }
-    if let Some(ret) = seccomp_refusal(task, nr, &a) {
-        return ret;
+    if let Some(ret) = seccomp_refusal(nr, &a) {
+        return ret as isize;
     }
 
     let ret = run(nr, &a);
     if policy::leaves_restart_block(ret) {
-        forget_restart_block(task);
+        // SAFETY: called in the task's process context, after the call.
+        unsafe { bindings::anycall_forget_restart() };
     }
-    policy::program_result(ret)
-}
-
-/// `fatal_signal_pending(task)`, with the common case (no signal at all)
-/// decided here rather than in a call to C.
-#[inline(always)]
-fn fatal_signal_pending(task: *mut bindings::task_struct) -> bool {
-    // SAFETY: `task` is `current`. Other CPUs set bits in its flags, so they
-    // are read once and whole, as READ_ONCE() would.
-    let flags = unsafe { core::ptr::addr_of!((*task).thread_info.flags).read_volatile() };
-    // SAFETY: `task` is `current`, valid while it runs.
-    flags & (1 << bindings::TIF_SIGPENDING) != 0 && unsafe { bindings::fatal_signal_pending(task) }
+    policy::program_result(ret) as isize
 }
 
 /// The first `nargs` of `args`, the rest zero. Unrolled: a `memcpy()` call
@@ -142,14 +139,7 @@ fn run(nr: u64, a: &[u64; ARGS_MAX]) -> i64 {
 }
 
 #[cfg(CONFIG_SECCOMP)]
-fn seccomp_refusal(task: *mut bindings::task_struct, nr: u64, a: &[u64; ARGS_MAX]) -> Option<i64> {
-    // SAFETY: `task` is `current`. Another thread may set its mode (TSYNC),
-    // so it is read once, as READ_ONCE() would; seccomp_check_nested()
-    // orders what follows.
-    let mode = unsafe { core::ptr::addr_of!((*task).seccomp.mode).read_volatile() };
-    if mode == bindings::SECCOMP_MODE_DISABLED as i32 {
-        return None;
-    }
+fn seccomp_refusal(nr: u64, a: &[u64; ARGS_MAX]) -> Option<i64> {
     let mut ret: isize = 0;
     // SAFETY: `a` holds the six arguments the function reads and `ret` is
     // writable; `verdict()` bounded `nr` by the table size, so it fits.
@@ -162,20 +152,6 @@ fn seccomp_refusal(task: *mut bindings::task_struct, nr: u64, a: &[u64; ARGS_MAX
 }
 
 #[cfg(not(CONFIG_SECCOMP))]
-fn seccomp_refusal(
-    _task: *mut bindings::task_struct,
-    _nr: u64,
-    _a: &[u64; ARGS_MAX],
-) -> Option<i64> {
+fn seccomp_refusal(_nr: u64, _a: &[u64; ARGS_MAX]) -> Option<i64> {
     None
-}
-
-/// A nested call never returns to user space to be restarted, so the state
-/// it left for `restart_syscall()` must not outlive it.
-fn forget_restart_block(task: *mut bindings::task_struct) {
-    // SAFETY: `task` is `current`, and only the task itself uses its restart
-    // block.
-    unsafe {
-        (*task).restart_block.fn_ = Some(bindings::do_no_restart_syscall);
-    }
 }
