@@ -23,7 +23,7 @@ image:
 userspace:
 	@cd userspace && $(CARGO) build --release --quiet
 
-demo: deps kernel image
+demo: deps image
 	@bash scripts/demo.sh
 
 test: deps
