@@ -7,7 +7,7 @@ VM := qemu-images/run-in-vm
 CARGO ?= cargo
 
 .PHONY: all deps kernel image demo test bench bench-kernel shell series check-series \
-	check-bisect export-series dev-tree clean userspace
+	check-bisect export-series dev-tree clean userspace bindings
 
 all: kernel
 
@@ -22,6 +22,10 @@ image:
 
 userspace:
 	@cd userspace && $(CARGO) build --release --quiet
+
+# Regenerate userspace/anycall-sys/src/bindings.rs from the series' uapi.
+bindings: kernel
+	@bash scripts/bindings.sh
 
 demo: deps image
 	@bash scripts/demo.sh

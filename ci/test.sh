@@ -24,12 +24,17 @@ step() {
 step "host: run-in-vm log scan" qemu-images/tests/test-scan-log.sh
 step "host: dispatch policy (unit + property tests)" \
 	cargo test --quiet --manifest-path rust-anycall/host/Cargo.toml
-step "host: userspace unit tests" bash -c 'cd userspace && cargo test --quiet --lib'
+step "host: rustfmt and clippy (userspace/, rust-anycall/host/)" bash -c '
+	set -e
+	for dir in userspace rust-anycall/host; do
+		(cd "$dir" && cargo fmt --all --check && cargo clippy --quiet --workspace --all-targets -- -D warnings)
+	done'
 step "kernel: build" bash scripts/kernel-build.sh
 step "kernel: series applies, checkpatch --strict, in sync" bash scripts/check-series.sh
 step "kernel: Rust clippy and rustfmt" bash scripts/check-rust.sh
-step "guest: pipeline (cargo test in the VM)" \
-	bash -c 'cd userspace && cargo test --quiet --test guest_pipeline'
+step "userspace: anycall-sys bindings match the series' uapi" bash scripts/bindings.sh --check
+step "userspace: cargo test (unit tests on the host, guest_* tests in the VM)" \
+	bash -c 'cd userspace && cargo test --quiet --workspace'
 step "guest: kselftest anycall" bash scripts/run-selftests.sh
 
 for f in "${failures[@]}"; do echo "failed: $f"; done

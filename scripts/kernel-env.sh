@@ -25,9 +25,10 @@ BZIMAGE=$BUILD/bzImage-$FLAVOR
 
 # rustup's tools come first on PATH and have no matching rust-src: name
 # Debian's rustc-web toolchain explicitly.
+BINDGEN_BIN=$(command -v bindgen || echo "$HOME/.cargo/bin/bindgen")
 KMAKE_RUST=(RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc
 	RUSTFMT=/usr/bin/rustfmt CLIPPY_DRIVER=/usr/bin/clippy-driver
-	BINDGEN="$(command -v bindgen || echo "$HOME/.cargo/bin/bindgen")")
+	BINDGEN="$BINDGEN_BIN")
 
 kmake() {
 	make -C "$KSRC" O="$KOBJ" "${KMAKE_RUST[@]}" -j"$(nproc)" "$@"

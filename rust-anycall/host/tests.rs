@@ -78,7 +78,15 @@ fn refusals_have_their_errno() {
 
 #[test]
 fn restart_codes_become_eintr() {
-    for code in [512, 513, 514, 516] {
+    let named = [
+        errno::ERESTARTSYS,
+        errno::ERESTARTNOINTR,
+        errno::ERESTARTNOHAND,
+        errno::ERESTART_RESTARTBLOCK,
+    ];
+    // The kernel's values (include/linux/errno.h), stated independently.
+    assert_eq!(named, [512, 513, 514, 516]);
+    for code in named {
         assert_eq!(program_result(-code), -4, "code {code}");
     }
     assert!(leaves_restart_block(-516));

@@ -105,7 +105,10 @@ mod tests {
         // BPF_MOV64_IMM(BPF_REG_0, 42)
         assert_eq!(bytes(mov_imm(R0, 42)), [0xb7, 0x00, 0, 0, 42, 0, 0, 0]);
         // BPF_LDX_MEM(BPF_W, BPF_REG_2, BPF_REG_1, 4)
-        assert_eq!(bytes(load(Size::W, R2, R1, 4)), [0x61, 0x12, 4, 0, 0, 0, 0, 0]);
+        assert_eq!(
+            bytes(load(Size::W, R2, R1, 4)),
+            [0x61, 0x12, 4, 0, 0, 0, 0, 0]
+        );
         // BPF_STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_1, -8)
         assert_eq!(
             bytes(store(Size::DW, R10, -8, R1)),
@@ -114,7 +117,10 @@ mod tests {
         // BPF_EXIT_INSN()
         assert_eq!(bytes(exit()), [0x95, 0, 0, 0, 0, 0, 0, 0]);
         // BPF_ALU64_IMM(BPF_ADD, BPF_REG_6, -1)
-        assert_eq!(bytes(add_imm(R6, -1)), [0x07, 0x06, 0, 0, 0xff, 0xff, 0xff, 0xff]);
+        assert_eq!(
+            bytes(add_imm(R6, -1)),
+            [0x07, 0x06, 0, 0, 0xff, 0xff, 0xff, 0xff]
+        );
         // BPF_MOV64_REG(BPF_REG_0, BPF_REG_3), BPF_EMIT_CALL(14)
         assert_eq!(bytes(mov_reg(R0, R3)), [0xbf, 0x30, 0, 0, 0, 0, 0, 0]);
         assert_eq!(bytes(call_helper(14)), [0x85, 0, 0, 0, 14, 0, 0, 0]);

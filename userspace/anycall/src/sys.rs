@@ -1,9 +1,6 @@
-//! The raw `anycall(2)` system call.
+//! `anycall(2)` with Rust types.
 
 use std::io;
-
-/// `anycall(2)`'s number on x86_64 (`__NR_anycall`, `linux/anycall.h`).
-pub const NR_ANYCALL: libc::c_long = 511;
 
 /// Runs the AnyCall program `prog_fd` on `ctx` and returns what it returned.
 ///
@@ -12,15 +9,7 @@ pub const NR_ANYCALL: libc::c_long = 511;
 pub fn anycall(prog_fd: i32, ctx: &mut [u8], flags: u32) -> io::Result<i64> {
     // SAFETY: `ctx` is a valid, writable buffer of `ctx.len()` bytes for the
     // duration of the call, which is all the kernel uses it for.
-    let ret = unsafe {
-        libc::syscall(
-            NR_ANYCALL,
-            prog_fd,
-            ctx.as_mut_ptr(),
-            ctx.len(),
-            flags as libc::c_uint,
-        )
-    };
+    let ret = unsafe { anycall_sys::anycall(prog_fd, ctx.as_mut_ptr().cast(), ctx.len(), flags) };
     if ret < 0 {
         Err(io::Error::last_os_error())
     } else {

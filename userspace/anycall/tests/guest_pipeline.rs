@@ -63,7 +63,11 @@ fn sleepable_syscall_program_loads_and_runs() {
             &mut opts,
         )
     };
-    assert!(fd >= 0, "bpf_prog_load: {}", std::io::Error::from_raw_os_error(-fd));
+    assert!(
+        fd >= 0,
+        "bpf_prog_load: {}",
+        std::io::Error::from_raw_os_error(-fd)
+    );
 
     let mut ctx = [0u8; 8];
     ctx[..4].copy_from_slice(&41u32.to_ne_bytes());
