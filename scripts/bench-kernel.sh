@@ -14,7 +14,7 @@ vm() { # vm UNIT [run-in-vm options]
 	"$TOP/qemu-images/run-in-vm" --kernel "$BZIMAGE" --smp 1 --add "$out/anycall_bench.bpf.o" "$@" \
 		-- "$out/anycall_bench" "$unit"
 }
-echo "== guest instructions (QEMU -icount shift=0,sleep=off: exact, repeatable)"
+echo "== guest instructions (QEMU -icount shift=0,sleep=off: repeatable to a few instructions)"
 vm instructions --accel tcg --icount
 echo
 echo "== guest nanoseconds under TCG (varies between boots)"
