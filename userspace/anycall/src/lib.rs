@@ -2,7 +2,9 @@
 //! user/kernel transition.
 //!
 //! - [`insn`]: BPF instructions, encoded for `libbpf_sys::bpf_prog_load`.
-//! - [`sys`]: the raw `anycall(2)` system call.
+//! - [`load`]: loading programs given as instructions.
+//! - [`sys`]: the `anycall(2)` system call.
 
 pub mod insn;
+pub mod load;
 pub mod sys;

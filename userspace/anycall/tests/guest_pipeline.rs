@@ -1,9 +1,11 @@
 //! Runs inside the patched kernel (see `vm-runner`): proves that the guest
 //! boots the kernel just built and that BPF programs load and run there.
 
-use anycall::insn::{self, Size, R0, R1, R2};
+mod common;
+
+use anycall::load::load_sleepable;
 use libbpf_sys as bpf;
-use std::ffi::CString;
+use std::os::fd::AsRawFd;
 
 fn uname() -> (String, String) {
     // SAFETY: `utsname` is plain data; all zeroes is valid.
@@ -35,49 +37,25 @@ fn kernel_has_btf() {
     assert!(meta.len() > 1024, "vmlinux BTF is {} bytes", meta.len());
 }
 
-/// A sleepable syscall program: `ctx.out = ctx.in + 1; return ctx.in * 1 + 7`.
+/// A sleepable syscall program loads and runs through `BPF_PROG_RUN`.
 #[test]
 fn sleepable_syscall_program_loads_and_runs() {
-    let prog = [
-        insn::load(Size::W, R2, R1, 0),
-        insn::add_imm(R2, 1),
-        insn::store(Size::W, R1, 4, R2),
-        insn::load(Size::W, R0, R1, 0),
-        insn::add_imm(R0, 7),
-        insn::exit(),
-    ];
-    let license = CString::new("GPL").unwrap();
-    let name = CString::new("pipeline").unwrap();
-    // SAFETY: `bpf_prog_load_opts` is plain data; all zeroes is its default.
-    let mut opts: bpf::bpf_prog_load_opts = unsafe { std::mem::zeroed() };
-    opts.sz = std::mem::size_of::<bpf::bpf_prog_load_opts>() as _;
-    opts.prog_flags = bpf::BPF_F_SLEEPABLE;
-    // SAFETY: every pointer is valid for the call; `prog` has `prog.len()` instructions.
-    let fd = unsafe {
-        bpf::bpf_prog_load(
-            bpf::BPF_PROG_TYPE_SYSCALL,
-            name.as_ptr(),
-            license.as_ptr(),
-            prog.as_ptr(),
-            prog.len() as _,
-            &mut opts,
-        )
-    };
-    assert!(
-        fd >= 0,
-        "bpf_prog_load: {}",
-        std::io::Error::from_raw_os_error(-fd)
-    );
+    let fd = load_sleepable(
+        bpf::BPF_PROG_TYPE_SYSCALL,
+        "pipeline",
+        &common::add_program(),
+    )
+    .expect("loading a syscall program");
 
     let mut ctx = [0u8; 8];
     ctx[..4].copy_from_slice(&41u32.to_ne_bytes());
-    // SAFETY: as above.
+    // SAFETY: `bpf_test_run_opts` is plain data; all zeroes is its default.
     let mut run: bpf::bpf_test_run_opts = unsafe { std::mem::zeroed() };
     run.sz = std::mem::size_of::<bpf::bpf_test_run_opts>() as _;
     run.ctx_in = ctx.as_mut_ptr().cast();
     run.ctx_size_in = ctx.len() as _;
     // SAFETY: `run` points at `ctx`, valid and writable for the call.
-    let err = unsafe { bpf::bpf_prog_test_run_opts(fd, &mut run) };
+    let err = unsafe { bpf::bpf_prog_test_run_opts(fd.as_raw_fd(), &mut run) };
     assert_eq!(err, 0, "BPF_PROG_RUN: {}", std::io::Error::last_os_error());
     assert_eq!(run.retval, 48);
     assert_eq!(u32::from_ne_bytes(ctx[4..].try_into().unwrap()), 42);
@@ -87,8 +65,16 @@ fn sleepable_syscall_program_loads_and_runs() {
     run.ctx_in = short.as_mut_ptr().cast();
     run.ctx_size_in = short.len() as _;
     // SAFETY: as above, with `short`.
-    let err = unsafe { bpf::bpf_prog_test_run_opts(fd, &mut run) };
+    let err = unsafe { bpf::bpf_prog_test_run_opts(fd.as_raw_fd(), &mut run) };
     assert_eq!(err, -libc::EINVAL);
-    // SAFETY: `fd` is ours.
-    unsafe { libc::close(fd) };
+}
+
+/// A program the verifier refuses: the error carries the verifier's log.
+#[test]
+fn refused_program_reports_the_verifier_log() {
+    // `exit` without setting r0.
+    let err = load_sleepable(bpf::BPF_PROG_TYPE_SYSCALL, "bad", &[anycall::insn::exit()])
+        .expect_err("the verifier must refuse a read of an unset r0");
+    let text = err.to_string();
+    assert!(text.contains("R0 !read_ok"), "no verifier log in: {text}");
 }
