@@ -4,6 +4,7 @@
 set -euo pipefail
 . "$(dirname "$0")/kernel-env.sh"
 out=$BUILD/selftests/anycall
+"$TOP/scripts/kernel-source.sh" >&2
 mkdir -p "$out"
 kmake -s headers >&2
 log=$(make -s -C "$KSRC/tools/testing/selftests/anycall" OUTPUT="$out" \
