@@ -14,13 +14,25 @@ pub const R1: Reg = Reg(1);
 pub const R2: Reg = Reg(2);
 /// Third argument.
 pub const R3: Reg = Reg(3);
+/// Fourth argument.
+pub const R4: Reg = Reg(4);
+/// Fifth argument.
+pub const R5: Reg = Reg(5);
 /// Callee-saved.
 pub const R6: Reg = Reg(6);
+/// Callee-saved.
+pub const R7: Reg = Reg(7);
+/// Callee-saved.
+pub const R8: Reg = Reg(8);
+/// Callee-saved.
+pub const R9: Reg = Reg(9);
 /// Frame pointer (read-only).
 pub const R10: Reg = Reg(10);
 
 // Instruction classes, sizes, modes and operations.
+const BPF_LD: u8 = 0x00;
 const BPF_LDX: u8 = 0x01;
+const BPF_IMM: u8 = 0x00;
 const BPF_STX: u8 = 0x03;
 const BPF_ALU64: u8 = 0x07;
 const BPF_JMP: u8 = 0x05;
@@ -28,9 +40,34 @@ const BPF_MEM: u8 = 0x60;
 const BPF_K: u8 = 0x00;
 const BPF_X: u8 = 0x08;
 const BPF_ADD: u8 = 0x00;
+const BPF_MUL: u8 = 0x20;
 const BPF_MOV: u8 = 0xb0;
 const BPF_EXIT: u8 = 0x90;
 const BPF_CALL: u8 = 0x80;
+const BPF_JA: u8 = 0x00;
+/// `src_reg` of a call to a kernel function by BTF id.
+const BPF_PSEUDO_KFUNC_CALL: u8 = 2;
+
+/// A jump condition (64-bit compare, signed where it says so).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cond {
+    /// `==`
+    Eq = 0x10,
+    /// `!=`
+    Ne = 0x50,
+    /// `>=` unsigned
+    Ge = 0x30,
+    /// `>` unsigned
+    Gt = 0x20,
+    /// `<=` unsigned
+    Le = 0xb0,
+    /// `<` unsigned
+    Lt = 0xa0,
+    /// `>=` signed
+    Sge = 0x70,
+    /// `<` signed
+    Slt = 0xc0,
+}
 
 /// Size of a memory access.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,6 +106,49 @@ pub fn mov_reg(dst: Reg, src: Reg) -> bpf_insn {
 /// `dst += imm`.
 pub fn add_imm(dst: Reg, imm: i32) -> bpf_insn {
     raw(BPF_ALU64 | BPF_ADD | BPF_K, dst, R0, 0, imm)
+}
+
+/// `dst += src`.
+pub fn add_reg(dst: Reg, src: Reg) -> bpf_insn {
+    raw(BPF_ALU64 | BPF_ADD | BPF_X, dst, src, 0, 0)
+}
+
+/// `dst *= imm`.
+pub fn mul_imm(dst: Reg, imm: i32) -> bpf_insn {
+    raw(BPF_ALU64 | BPF_MUL | BPF_K, dst, R0, 0, imm)
+}
+
+/// `dst = imm` for any 64-bit value: two instructions.
+pub fn ld_imm64(dst: Reg, imm: u64) -> [bpf_insn; 2] {
+    [
+        raw(BPF_LD | BPF_IMM | Size::DW as u8, dst, R0, 0, imm as u32 as i32),
+        raw(0, R0, R0, 0, (imm >> 32) as u32 as i32),
+    ]
+}
+
+/// `if dst <cond> imm goto +off`, `off` counted from the next instruction.
+pub fn jmp_imm(cond: Cond, dst: Reg, imm: i32, off: i16) -> bpf_insn {
+    raw(BPF_JMP | cond as u8 | BPF_K, dst, R0, off, imm)
+}
+
+/// `if dst <cond> src goto +off`.
+pub fn jmp_reg(cond: Cond, dst: Reg, src: Reg, off: i16) -> bpf_insn {
+    raw(BPF_JMP | cond as u8 | BPF_X, dst, src, off, 0)
+}
+
+/// `goto +off`.
+pub fn ja(off: i16) -> bpf_insn {
+    raw(BPF_JMP | BPF_JA, R0, R0, off, 0)
+}
+
+/// Call the kernel function whose vmlinux BTF id is `btf_id`.
+pub fn call_kfunc(btf_id: u32) -> bpf_insn {
+    raw(BPF_JMP | BPF_CALL, R0, Reg(BPF_PSEUDO_KFUNC_CALL), 0, btf_id as i32)
+}
+
+/// Sets the offset of the jump `insn` (for jumps whose target comes later).
+pub fn set_jump_offset(insn: &mut bpf_insn, off: i16) {
+    insn.off = off;
 }
 
 /// `dst = *(size *)(src + off)`.
@@ -124,6 +204,34 @@ mod tests {
         // BPF_MOV64_REG(BPF_REG_0, BPF_REG_3), BPF_EMIT_CALL(14)
         assert_eq!(bytes(mov_reg(R0, R3)), [0xbf, 0x30, 0, 0, 0, 0, 0, 0]);
         assert_eq!(bytes(call_helper(14)), [0x85, 0, 0, 0, 14, 0, 0, 0]);
+    }
+
+    #[test]
+    fn encodes_jumps_calls_and_wide_immediates() {
+        // BPF_JMP_IMM(BPF_JSGE, BPF_REG_0, 0, 3)
+        assert_eq!(
+            bytes(jmp_imm(Cond::Sge, R0, 0, 3)),
+            [0x75, 0x00, 3, 0, 0, 0, 0, 0]
+        );
+        // BPF_JMP_REG(BPF_JGE, BPF_REG_7, BPF_REG_8, -2)
+        assert_eq!(
+            bytes(jmp_reg(Cond::Ge, R7, R8, -2)),
+            [0x3d, 0x87, 0xfe, 0xff, 0, 0, 0, 0]
+        );
+        // BPF_JMP_A(5)
+        assert_eq!(bytes(ja(5)), [0x05, 0, 5, 0, 0, 0, 0, 0]);
+        // BPF_CALL_KFUNC(0, 1234)
+        assert_eq!(
+            bytes(call_kfunc(1234)),
+            [0x85, 0x20, 0, 0, 0xd2, 0x04, 0, 0]
+        );
+        // BPF_LD_IMM64(BPF_REG_1, 0x1122334455667788)
+        let [lo, hi] = ld_imm64(R1, 0x1122_3344_5566_7788);
+        assert_eq!(bytes(lo), [0x18, 0x01, 0, 0, 0x88, 0x77, 0x66, 0x55]);
+        assert_eq!(bytes(hi), [0, 0, 0, 0, 0x44, 0x33, 0x22, 0x11]);
+        // BPF_ALU64_IMM(BPF_MUL, BPF_REG_2, 144), BPF_ALU64_REG(BPF_ADD, 1, 2)
+        assert_eq!(bytes(mul_imm(R2, 144)), [0x27, 0x02, 0, 0, 144, 0, 0, 0]);
+        assert_eq!(bytes(add_reg(R1, R2)), [0x0f, 0x21, 0, 0, 0, 0, 0, 0]);
     }
 
     #[test]

@@ -1,10 +1,16 @@
 //! AnyCall from Rust: run many system calls for the price of one
 //! user/kernel transition.
 //!
-//! - [`insn`]: BPF instructions, encoded for `libbpf_sys::bpf_prog_load`.
-//! - [`load`]: loading programs given as instructions.
-//! - [`sys`]: the `anycall(2)` system call.
+//! - [`Program`]: an AnyCall program written in C, loaded from its ELF object.
+//! - [`chain`]: system calls turned into a verified program at run time.
+//! - [`Batch`]: one program that runs whatever list of calls it is given.
+//! - [`kernel`]: whether the running kernel has AnyCall.
+//! - [`insn`], [`load`], [`sys`]: the layers beneath.
 
 pub mod insn;
+pub mod kernel;
 pub mod load;
+pub mod program;
 pub mod sys;
+
+pub use program::{Context, Program};

@@ -1,0 +1,107 @@
+//! Runs inside the patched kernel: the example C programs, loaded from
+//! their ELF objects, against what direct system calls give.
+
+use anycall::Program;
+use anycall_examples::{read_file, stat_walker};
+use std::collections::BTreeMap;
+use std::ffi::CString;
+use std::os::unix::fs::MetadataExt;
+
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("anycall-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn guest_read_file_reads_what_std_reads() {
+    let prog = read_file::load().expect("loading read_file.bpf.o");
+    let dir = scratch("read");
+    let path = dir.join("data");
+    let data: Vec<u8> = (0..100_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    std::fs::write(&path, &data).unwrap();
+    let cpath = CString::new(path.to_str().unwrap()).unwrap();
+
+    let mut buf = vec![0u8; 200_000];
+    let n = read_file::read_file(&prog, &cpath, &mut buf).unwrap();
+    assert_eq!(&buf[..n], &data[..]);
+
+    // A buffer smaller than the file: filled, and said so.
+    let mut small = vec![0u8; 1000];
+    let mut ctx = read_file::ReadFileCtx {
+        path: cpath.as_ptr() as u64,
+        buf: small.as_mut_ptr() as u64,
+        buf_size: small.len() as u64,
+        ..Default::default()
+    };
+    assert_eq!(prog.call(&mut ctx).unwrap(), 1000);
+    assert_eq!(ctx.truncated, 1);
+    assert_eq!(&small[..], &data[..1000]);
+
+    let missing = CString::new(dir.join("missing").to_str().unwrap()).unwrap();
+    let err = read_file::read_file(&prog, &missing, &mut buf).unwrap_err();
+    assert_eq!(err.raw_os_error(), Some(libc::ENOENT));
+}
+
+#[test]
+fn guest_stat_walker_sees_what_read_dir_sees() {
+    let prog = stat_walker::load().expect("loading stat_walker.bpf.o");
+    let dir = scratch("walk");
+    // More entries than one call takes, so the walker must resume.
+    for i in 0..150 {
+        std::fs::write(dir.join(format!("file-{i:03}")), vec![b'x'; i * 3]).unwrap();
+    }
+    std::fs::create_dir(dir.join("subdir")).unwrap();
+    std::os::unix::fs::symlink("file-001", dir.join("link")).unwrap();
+
+    let handle = std::fs::File::open(&dir).unwrap();
+    let walked: BTreeMap<String, (u64, u64)> = stat_walker::stat_dir(&prog, &handle)
+        .unwrap()
+        .into_iter()
+        .map(|(name, st)| {
+            let st = st.unwrap_or_else(|e| panic!("{name}: {e}"));
+            (name, (st.st_size as u64, st.st_ino))
+        })
+        .collect();
+    let direct: BTreeMap<String, (u64, u64)> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            let md = std::fs::symlink_metadata(e.path()).unwrap();
+            (e.file_name().into_string().unwrap(), (md.size(), md.ino()))
+        })
+        .collect();
+    assert_eq!(walked.len(), 152);
+    assert_eq!(walked, direct);
+}
+
+#[test]
+fn guest_a_program_that_fails_verification_reports_the_verifier() {
+    let err = Program::from_elf(anycall_examples::objects::REFUSED, None).unwrap_err();
+    let msg = err.to_string();
+    assert_eq!(err.raw_os_error(), None, "{msg}");
+    assert!(msg.starts_with("loading refused: Invalid argument"), "{msg}");
+    // The verifier's own words, with the source line it stopped at.
+    assert!(msg.contains("return buf[ctx[0]];"), "{msg}");
+    assert!(msg.contains("math between fp pointer and register"), "{msg}");
+
+    // Asking for a program the object does not have names what it has.
+    let err = Program::from_elf(anycall_examples::objects::READ_FILE, Some("nope")).unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
+    assert!(err.to_string().contains("it has: read_file"), "{err}");
+}
+
+#[test]
+fn guest_programs_pin_and_open_from_bpffs() {
+    let prog = read_file::load().unwrap();
+    let pin = format!("/sys/fs/bpf/anycall-read-{}", std::process::id());
+    prog.pin(&pin).unwrap();
+    let again = Program::open_pinned(&pin).unwrap();
+    std::fs::remove_file(&pin).unwrap();
+    assert_eq!(again.name(), "read_file");
+    let mut buf = [0u8; 64];
+    let n = read_file::read_file(&again, c"/proc/sys/kernel/ostype", &mut buf).unwrap();
+    assert_eq!(&buf[..n], b"Linux\n");
+    assert!(Program::open_pinned("/sys/fs/bpf/nothing-here").is_err());
+}
