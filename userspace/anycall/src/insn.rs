@@ -121,7 +121,13 @@ pub fn mul_imm(dst: Reg, imm: i32) -> bpf_insn {
 /// `dst = imm` for any 64-bit value: two instructions.
 pub fn ld_imm64(dst: Reg, imm: u64) -> [bpf_insn; 2] {
     [
-        raw(BPF_LD | BPF_IMM | Size::DW as u8, dst, R0, 0, imm as u32 as i32),
+        raw(
+            BPF_LD | BPF_IMM | Size::DW as u8,
+            dst,
+            R0,
+            0,
+            imm as u32 as i32,
+        ),
         raw(0, R0, R0, 0, (imm >> 32) as u32 as i32),
     ]
 }
@@ -143,7 +149,13 @@ pub fn ja(off: i16) -> bpf_insn {
 
 /// Call the kernel function whose vmlinux BTF id is `btf_id`.
 pub fn call_kfunc(btf_id: u32) -> bpf_insn {
-    raw(BPF_JMP | BPF_CALL, R0, Reg(BPF_PSEUDO_KFUNC_CALL), 0, btf_id as i32)
+    raw(
+        BPF_JMP | BPF_CALL,
+        R0,
+        Reg(BPF_PSEUDO_KFUNC_CALL),
+        0,
+        btf_id as i32,
+    )
 }
 
 /// Sets the offset of the jump `insn` (for jumps whose target comes later).

@@ -72,7 +72,10 @@ pub fn kfunc_btf_id(name: &str) -> io::Result<u32> {
     if err != 0 {
         return Err(io::Error::new(
             io::Error::from_raw_os_error(-err as i32).kind(),
-            format!("reading vmlinux BTF: {}", io::Error::from_raw_os_error(-err as i32)),
+            format!(
+                "reading vmlinux BTF: {}",
+                io::Error::from_raw_os_error(-err as i32)
+            ),
         ));
     }
     // SAFETY: `btf` is valid; `cname` is NUL-terminated.

@@ -7,6 +7,7 @@
 //! - [`kernel`]: whether the running kernel has AnyCall.
 //! - [`insn`], [`load`], [`sys`]: the layers beneath.
 
+pub mod chain;
 pub mod insn;
 pub mod kernel;
 pub mod load;

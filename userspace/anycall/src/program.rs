@@ -32,7 +32,16 @@ unsafe impl Context for u32 {}
 // SAFETY: as above.
 unsafe impl Context for i32 {}
 // SAFETY: as above.
+unsafe impl Context for u16 {}
+// SAFETY: as above.
+unsafe impl Context for u8 {}
+// SAFETY: as above.
 unsafe impl<T: Context, const N: usize> Context for [T; N] {}
+// SAFETY: `struct stat` and `struct statx` are integers and arrays of them;
+// the kernel fills them in for fstat()/statx() results.
+unsafe impl Context for libc::stat {}
+// SAFETY: as above.
+unsafe impl Context for libc::statx {}
 
 /// A loaded AnyCall program.
 #[derive(Debug)]
@@ -78,7 +87,10 @@ impl Program {
         let fd = unsafe { bpf::bpf_obj_get(cpath.as_ptr()) };
         if fd < 0 {
             let err = io::Error::from_raw_os_error(-fd);
-            return Err(io::Error::new(err.kind(), format!("{}: {err}", path.display())));
+            return Err(io::Error::new(
+                err.kind(),
+                format!("{}: {err}", path.display()),
+            ));
         }
         // SAFETY: the kernel just gave us this fd.
         let fd = unsafe { OwnedFd::from_raw_fd(fd) };
@@ -86,7 +98,11 @@ impl Program {
         if info.type_ != anycall_sys::BPF_PROG_TYPE_ANYCALL {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
-                format!("{}: not an AnyCall program (type {})", path.display(), info.type_),
+                format!(
+                    "{}: not an AnyCall program (type {})",
+                    path.display(),
+                    info.type_
+                ),
             ));
         }
         // SAFETY: the kernel NUL-terminates `name`.
@@ -104,7 +120,10 @@ impl Program {
         let ret = unsafe { bpf::bpf_obj_pin(self.fd.as_raw_fd(), cpath.as_ptr()) };
         if ret < 0 {
             let err = io::Error::from_raw_os_error(-ret);
-            return Err(io::Error::new(err.kind(), format!("pinning at {}: {err}", path.display())));
+            return Err(io::Error::new(
+                err.kind(),
+                format!("pinning at {}: {err}", path.display()),
+            ));
         }
         Ok(())
     }
@@ -120,9 +139,13 @@ impl Program {
     }
 
     /// Runs the program on a context given as bytes.
+    ///
+    /// A negative value the program returns comes back as an error with
+    /// that errno (that is how `anycall(2)` returns it).
     pub fn call_bytes(&self, ctx: &mut [u8]) -> io::Result<i64> {
         crate::sys::anycall(self.fd.as_raw_fd(), ctx, 0).map_err(|err| {
-            if err.raw_os_error() == Some(libc::ENOSYS) {
+            // ENOSYS is also what a program returns for an unknown inner call.
+            if err.raw_os_error() == Some(libc::ENOSYS) && !kernel::support().syscall {
                 kernel::missing("anycall()")
             } else {
                 err
@@ -170,7 +193,10 @@ impl ElfObject {
             let errno = if err != 0 { -err as i32 } else { libc::EINVAL };
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
-                format!("not a BPF ELF object libbpf can open: {}", io::Error::from_raw_os_error(errno)),
+                format!(
+                    "not a BPF ELF object libbpf can open: {}",
+                    io::Error::from_raw_os_error(errno)
+                ),
             ));
         }
         let obj = ElfObject(obj);
@@ -203,7 +229,11 @@ impl ElfObject {
                 if with_log {
                     // SAFETY: `log` outlives the load below.
                     unsafe {
-                        bpf::bpf_program__set_log_buf(prog, log.as_mut_ptr().cast::<c_char>(), log.len() as _);
+                        bpf::bpf_program__set_log_buf(
+                            prog,
+                            log.as_mut_ptr().cast::<c_char>(),
+                            log.len() as _,
+                        );
                         bpf::bpf_program__set_log_level(prog, 1);
                     }
                 }
@@ -215,7 +245,9 @@ impl ElfObject {
             names.push(pname);
         }
         let Some((prog, pname)) = chosen else {
-            let what = name.map_or("any program".to_string(), |n| format!("a program named {n}"));
+            let what = name.map_or("any program".to_string(), |n| {
+                format!("a program named {n}")
+            });
             return Err(io::Error::new(
                 io::ErrorKind::NotFound,
                 format!("the object has no {what} (it has: {})", names.join(", ")),
@@ -233,7 +265,10 @@ impl ElfObject {
             } else {
                 format!("loading {pname}: {err}")
             };
-            return Err(io::Error::new(err.kind(), format!("{msg}\n{}", text.trim_end())));
+            return Err(io::Error::new(
+                err.kind(),
+                format!("{msg}\n{}", text.trim_end()),
+            ));
         }
         // SAFETY: `prog` is loaded; its fd stays the object's, so dup it.
         let fd = unsafe { bpf::bpf_program__fd(prog) };
@@ -243,7 +278,10 @@ impl ElfObject {
             return Err(io::Error::last_os_error());
         }
         // SAFETY: `dup` is a new fd that nothing else owns.
-        Ok(Program::from_fd(unsafe { OwnedFd::from_raw_fd(dup) }, pname))
+        Ok(Program::from_fd(
+            unsafe { OwnedFd::from_raw_fd(dup) },
+            pname,
+        ))
     }
 }
 
@@ -270,7 +308,11 @@ fn prog_info(fd: BorrowedFd<'_>) -> io::Result<bpf::bpf_prog_info> {
     let mut len = std::mem::size_of::<bpf::bpf_prog_info>() as u32;
     // SAFETY: `info` is writable for `len` bytes.
     let ret = unsafe {
-        bpf::bpf_obj_get_info_by_fd(fd.as_raw_fd(), (&mut info as *mut bpf::bpf_prog_info).cast(), &mut len)
+        bpf::bpf_obj_get_info_by_fd(
+            fd.as_raw_fd(),
+            (&mut info as *mut bpf::bpf_prog_info).cast(),
+            &mut len,
+        )
     };
     if ret < 0 {
         return Err(io::Error::from_raw_os_error(-ret));

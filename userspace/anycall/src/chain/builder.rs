@@ -1,0 +1,504 @@
+//! The chain builder: steps, their arguments, slots and loops, and the
+//! checks a chain passes before any bytecode is generated.
+
+use super::{layout::Layout, BuiltChain, MAX_LOOP, MAX_STEPS};
+use std::fmt;
+use std::io;
+
+/// A step of a chain; as an [`Arg`], its result.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Step(pub(crate) usize);
+
+impl Step {
+    /// Its position in the chain, from 0.
+    pub fn index(self) -> usize {
+        self.0
+    }
+}
+
+/// A loop of a chain (see [`ChainBuilder::for_each`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Loop(pub(crate) usize);
+
+/// What a slot holds; set per call through an [`super::Invocation`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SlotKind {
+    /// A 64-bit value.
+    Value,
+    /// A NUL-terminated path the kernel reads.
+    Path,
+    /// Bytes the kernel reads: pointer and length; `min` bytes at least.
+    Input { min: usize },
+    /// Bytes the kernel writes: pointer and length; `min` bytes at least.
+    Output { min: usize },
+    /// Values, one per loop iteration.
+    Values { max: usize },
+    /// Paths, one per loop iteration.
+    Paths { max: usize },
+    /// Output elements of `stride` bytes, one per loop iteration.
+    Outputs { max: usize, stride: usize },
+}
+
+impl SlotKind {
+    pub(crate) fn describe(self) -> &'static str {
+        match self {
+            SlotKind::Value => "a value slot",
+            SlotKind::Path => "a path slot",
+            SlotKind::Input { .. } => "an input buffer slot",
+            SlotKind::Output { .. } => "an output buffer slot",
+            SlotKind::Values { .. } => "a value array",
+            SlotKind::Paths { .. } => "a path array",
+            SlotKind::Outputs { .. } => "an output array",
+        }
+    }
+
+    pub(crate) fn array_max(self) -> Option<usize> {
+        match self {
+            SlotKind::Values { max } | SlotKind::Paths { max } | SlotKind::Outputs { max, .. } => {
+                Some(max)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Part of the context the caller fills for each call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Slot {
+    pub(crate) index: usize,
+    pub(crate) kind: SlotKind,
+}
+
+/// Where an argument comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Arg {
+    /// A constant.
+    Const(u64),
+    /// The value of a value slot, or an element of a value array.
+    Value(Slot),
+    /// The result of an earlier step (in a loop: of this iteration).
+    Result(Step),
+    /// The address of a path, input or output slot's data (in a loop, of
+    /// this iteration's element of an array slot).
+    Ptr(Slot),
+    /// The length of an input or output slot (of an output array's element).
+    Len(Slot),
+    /// The loop's iteration number, from 0.
+    Index,
+}
+
+macro_rules! const_arg {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Arg {
+            fn from(v: $t) -> Self {
+                // Sign-extended, as the kernel reads a negative int argument.
+                Arg::Const(v as i64 as u64)
+            }
+        }
+    )*};
+}
+const_arg!(i32, u32, i64, usize);
+
+impl From<u64> for Arg {
+    fn from(v: u64) -> Self {
+        Arg::Const(v)
+    }
+}
+
+impl From<Step> for Arg {
+    fn from(s: Step) -> Self {
+        Arg::Result(s)
+    }
+}
+
+impl From<&Slot> for Arg {
+    /// A value slot gives its value; the others their address.
+    fn from(s: &Slot) -> Self {
+        match s.kind {
+            SlotKind::Value | SlotKind::Values { .. } => Arg::Value(*s),
+            _ => Arg::Ptr(*s),
+        }
+    }
+}
+
+/// What a step does when its call fails (returns a negative errno).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum OnError {
+    /// Stop the chain: [`super::Invocation::run`] returns the error,
+    /// naming the step.
+    #[default]
+    Stop,
+    /// Go on with the next step.
+    Continue,
+    /// Go on with a later step (one after the loop, from inside a loop).
+    Goto(Step),
+}
+
+/// What an argument of a typed step must be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Want {
+    /// Anything but a pointer to a slot.
+    Scalar,
+    /// A path (slot or array).
+    Path,
+    /// Something the kernel reads, of at least `min` bytes.
+    Input { min: usize },
+    /// Something the kernel writes, of at least `min` bytes.
+    Output { min: usize },
+    /// Whatever (raw system calls).
+    Any,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct StepPlan {
+    pub name: String,
+    pub nr: i64,
+    pub args: Vec<Arg>,
+    pub wants: Vec<Want>,
+    pub on_error: OnError,
+    pub in_loop: Option<Loop>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct LoopPlan {
+    pub max: usize,
+    /// First step of the body, and one past its last.
+    pub first: usize,
+    pub end: usize,
+}
+
+/// Everything a chain is, as the code generator needs it.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Plan {
+    pub steps: Vec<StepPlan>,
+    pub slots: Vec<SlotKind>,
+    pub loops: Vec<LoopPlan>,
+}
+
+/// A chain that cannot be built: which step, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildError {
+    /// The step at fault, if it is one step's.
+    pub step: Option<usize>,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.step {
+            Some(s) => write!(f, "step {s}: {}", self.message),
+            None => write!(f, "{}", self.message),
+        }
+    }
+}
+
+impl std::error::Error for BuildError {}
+
+impl From<BuildError> for io::Error {
+    fn from(e: BuildError) -> Self {
+        io::Error::new(io::ErrorKind::InvalidInput, e)
+    }
+}
+
+/// Builds a chain step by step; see the [module documentation](super).
+#[derive(Debug, Default)]
+pub struct ChainBuilder {
+    plan: Plan,
+    open_loop: Option<Loop>,
+    errors: Vec<BuildError>,
+}
+
+impl ChainBuilder {
+    /// An empty chain.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn slot(&mut self, kind: SlotKind) -> Slot {
+        self.plan.slots.push(kind);
+        Slot {
+            index: self.plan.slots.len() - 1,
+            kind,
+        }
+    }
+
+    /// A 64-bit value set for each call ([`super::Invocation::value`]).
+    pub fn value(&mut self) -> Slot {
+        self.slot(SlotKind::Value)
+    }
+
+    /// A path set for each call ([`super::Invocation::path`]).
+    pub fn path(&mut self) -> Slot {
+        self.slot(SlotKind::Path)
+    }
+
+    /// Bytes for the kernel to read ([`super::Invocation::input`]).
+    pub fn input(&mut self) -> Slot {
+        self.slot(SlotKind::Input { min: 0 })
+    }
+
+    /// A buffer for the kernel to fill ([`super::Invocation::output`]).
+    pub fn output(&mut self) -> Slot {
+        self.slot(SlotKind::Output { min: 0 })
+    }
+
+    /// Values, one per iteration of a loop ([`super::Invocation::values`]).
+    pub fn values(&mut self, max: usize) -> Slot {
+        self.slot(SlotKind::Values { max })
+    }
+
+    /// Paths, one per iteration of a loop ([`super::Invocation::paths`]).
+    pub fn paths(&mut self, max: usize) -> Slot {
+        self.slot(SlotKind::Paths { max })
+    }
+
+    /// Output elements of type `T`, one per iteration of a loop
+    /// ([`super::Invocation::outputs`]): e.g. one `libc::stat` each.
+    pub fn outputs<T>(&mut self, max: usize) -> Slot {
+        self.slot(SlotKind::Outputs {
+            max,
+            stride: std::mem::size_of::<T>(),
+        })
+    }
+
+    /// Adds the steps `body` adds as a loop that runs once per element of
+    /// the array slots they use (at most `max` times; the caller binds
+    /// arrays of equal length, or sets the count with
+    /// [`super::Invocation::count`]). Loops do not nest.
+    pub fn for_each(&mut self, max: usize, body: impl FnOnce(&mut Self)) -> Loop {
+        let lp = Loop(self.plan.loops.len());
+        let first = self.plan.steps.len();
+        if self.open_loop.is_some() {
+            self.error(Some(first), "loops do not nest".into());
+        }
+        if max == 0 || max > MAX_LOOP {
+            self.error(
+                Some(first),
+                format!("a loop runs 1 to {MAX_LOOP} times, not {max}"),
+            );
+        }
+        self.plan.loops.push(LoopPlan {
+            max,
+            first,
+            end: first,
+        });
+        let outer = self.open_loop.replace(lp);
+        body(self);
+        self.open_loop = outer;
+        let end = self.plan.steps.len();
+        self.plan.loops[lp.0].end = end;
+        if end == first {
+            self.error(None, format!("loop {} has no step", lp.0));
+        }
+        lp
+    }
+
+    /// Sets what `step` does when its call fails (default: [`OnError::Stop`]).
+    pub fn on_error(&mut self, step: Step, policy: OnError) -> &mut Self {
+        self.plan.steps[step.0].on_error = policy;
+        self
+    }
+
+    pub(crate) fn push(&mut self, name: &str, nr: i64, args: Vec<(Arg, Want)>) -> Step {
+        // An output slot must be as large as the largest write into it.
+        for (arg, want) in &args {
+            if let (Arg::Ptr(s), Want::Output { min } | Want::Input { min }) = (arg, want) {
+                if let SlotKind::Output { min: have } | SlotKind::Input { min: have } =
+                    &mut self.plan.slots[s.index]
+                {
+                    *have = (*have).max(*min);
+                }
+            }
+        }
+        let (args, wants) = args.into_iter().unzip();
+        self.plan.steps.push(StepPlan {
+            name: name.to_string(),
+            nr,
+            args,
+            wants,
+            on_error: OnError::Stop,
+            in_loop: self.open_loop,
+        });
+        Step(self.plan.steps.len() - 1)
+    }
+
+    fn error(&mut self, step: Option<usize>, message: String) {
+        self.errors.push(BuildError { step, message });
+    }
+
+    /// Checks the chain and generates its program. Errors name the step.
+    pub fn build(mut self) -> Result<BuiltChain, BuildError> {
+        self.check();
+        if let Some(e) = self.errors.into_iter().next() {
+            return Err(e);
+        }
+        let layout = Layout::new(&self.plan);
+        if layout.size > anycall_sys::ANYCALL_CTX_SIZE_MAX as usize {
+            return Err(BuildError {
+                step: None,
+                message: format!(
+                    "the context would take {} bytes, more than anycall() takes ({})",
+                    layout.size,
+                    anycall_sys::ANYCALL_CTX_SIZE_MAX
+                ),
+            });
+        }
+        Ok(BuiltChain {
+            plan: self.plan,
+            layout,
+        })
+    }
+
+    fn check(&mut self) {
+        let plan = self.plan.clone();
+        if plan.steps.is_empty() {
+            self.error(None, "the chain has no step".into());
+        }
+        if plan.steps.len() > MAX_STEPS {
+            self.error(
+                None,
+                format!("{} steps, more than {MAX_STEPS}", plan.steps.len()),
+            );
+        }
+        for (i, step) in plan.steps.iter().enumerate() {
+            let mut fail = |msg: String| {
+                self.errors.push(BuildError {
+                    step: Some(i),
+                    message: format!("{}: {msg}", step.name),
+                })
+            };
+            if step.args.len() > 6 {
+                fail(format!(
+                    "{} arguments; a system call takes 6 at most",
+                    step.args.len()
+                ));
+            }
+            for (j, (arg, want)) in step.args.iter().zip(&step.wants).enumerate() {
+                if let Err(msg) = check_arg(&plan, i, step, *arg, *want) {
+                    fail(format!("argument {j}: {msg}"));
+                }
+            }
+            if let OnError::Goto(t) = step.on_error {
+                if t.0 <= i || t.0 >= plan.steps.len() {
+                    fail(format!(
+                        "on error goes to step {}, which is not a later step",
+                        t.0
+                    ));
+                } else if plan.steps[t.0].in_loop.is_some()
+                    && plan.steps[t.0].in_loop != step.in_loop
+                    && !plan.loops.iter().any(|l| l.first == t.0)
+                {
+                    fail(format!(
+                        "on error goes to step {}, inside another loop",
+                        t.0
+                    ));
+                }
+            }
+        }
+    }
+}
+
+fn check_arg(plan: &Plan, i: usize, step: &StepPlan, arg: Arg, want: Want) -> Result<(), String> {
+    let slot_in_loop = |s: Slot| -> Result<(), String> {
+        if s.kind.array_max().is_some() {
+            let Some(lp) = step.in_loop else {
+                return Err(format!(
+                    "{} is only usable inside a loop",
+                    s.kind.describe()
+                ));
+            };
+            let max = plan.loops[lp.0].max;
+            if s.kind.array_max() != Some(max) {
+                return Err(format!(
+                    "{} of {} elements in a loop of {max}",
+                    s.kind.describe(),
+                    s.kind.array_max().unwrap()
+                ));
+            }
+        }
+        Ok(())
+    };
+    match arg {
+        Arg::Const(_) | Arg::Index if want == Want::Scalar || want == Want::Any => {
+            if arg == Arg::Index && step.in_loop.is_none() {
+                return Err("the loop index outside a loop".into());
+            }
+            Ok(())
+        }
+        Arg::Result(s) => {
+            if want != Want::Scalar && want != Want::Any {
+                return Err(format!("the result of step {} where a buffer must go", s.0));
+            }
+            if s.0 >= i {
+                return Err(format!(
+                    "refers to the result of step {}, which is not an earlier step",
+                    s.0
+                ));
+            }
+            let from = plan.steps[s.0].in_loop;
+            if from.is_some() && from != step.in_loop {
+                return Err(format!(
+                    "refers to step {}, inside a loop it is not in",
+                    s.0
+                ));
+            }
+            Ok(())
+        }
+        Arg::Value(s) => {
+            if !matches!(s.kind, SlotKind::Value | SlotKind::Values { .. }) {
+                return Err(format!("the value of {}", s.kind.describe()));
+            }
+            if want != Want::Scalar && want != Want::Any {
+                return Err("a value slot where a buffer must go".into());
+            }
+            slot_in_loop(s)
+        }
+        Arg::Len(s) => {
+            if !matches!(
+                s.kind,
+                SlotKind::Input { .. } | SlotKind::Output { .. } | SlotKind::Outputs { .. }
+            ) {
+                return Err(format!("the length of {}", s.kind.describe()));
+            }
+            slot_in_loop(s)
+        }
+        Arg::Ptr(s) => {
+            let ok = match (want, s.kind) {
+                (Want::Any, SlotKind::Value | SlotKind::Values { .. }) => false,
+                (Want::Any, _) => true,
+                (Want::Path, SlotKind::Path | SlotKind::Paths { .. }) => true,
+                (Want::Input { .. }, SlotKind::Input { .. }) => true,
+                (Want::Output { min }, SlotKind::Outputs { stride, .. }) => {
+                    if stride < min {
+                        return Err(format!(
+                            "output elements of {stride} bytes; the call writes {min}"
+                        ));
+                    }
+                    true
+                }
+                (Want::Output { .. }, SlotKind::Output { .. }) => true,
+                _ => false,
+            };
+            if !ok {
+                return Err(format!(
+                    "{} where {} must go",
+                    s.kind.describe(),
+                    want_describe(want)
+                ));
+            }
+            slot_in_loop(s)
+        }
+        _ => Err(format!("{arg:?} where {} must go", want_describe(want))),
+    }
+}
+
+fn want_describe(w: Want) -> &'static str {
+    match w {
+        Want::Scalar => "a number",
+        Want::Path => "a path",
+        Want::Input { .. } => "an input buffer",
+        Want::Output { .. } => "an output buffer",
+        Want::Any => "an argument",
+    }
+}

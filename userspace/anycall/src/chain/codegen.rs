@@ -1,0 +1,190 @@
+//! BPF bytecode for a checked chain.
+//!
+//! Registers: r6 the context, r7 the loop index, r8 the loop count; r1-r5
+//! are scratch (the kfunc call clobbers them). The arguments of each call
+//! are stored at fp-48..fp-8 and passed to `bpf_anycall_syscall(nr, args,
+//! args__sz)`. Jumps only go forward, except each loop's one back edge.
+
+use super::builder::{Arg, OnError, Plan, SlotKind, StepPlan};
+use super::layout::{Layout, ITERATION, STATUS};
+use crate::insn::{self, Cond, Reg, Size, R0, R1, R10, R2, R3, R6, R7, R8};
+use libbpf_sys::bpf_insn;
+
+const ARGS: i16 = -48;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Label {
+    Step(usize),
+    LoopHead(usize),
+    LoopEnd(usize),
+}
+
+struct Emitter {
+    insns: Vec<bpf_insn>,
+    labels: Vec<(Label, usize)>,
+    fixups: Vec<(usize, Label)>,
+}
+
+impl Emitter {
+    fn emit(&mut self, i: bpf_insn) {
+        self.insns.push(i);
+    }
+
+    fn label(&mut self, l: Label) {
+        self.labels.push((l, self.insns.len()));
+    }
+
+    /// A jump to `l`, resolved by `finish`.
+    fn jump(&mut self, i: bpf_insn, l: Label) {
+        self.fixups.push((self.insns.len(), l));
+        self.emit(i);
+    }
+
+    fn finish(mut self) -> Vec<bpf_insn> {
+        for (at, l) in std::mem::take(&mut self.fixups) {
+            let target = self.labels.iter().find(|(x, _)| *x == l).expect("label").1;
+            let off = target as i64 - at as i64 - 1;
+            let off = i16::try_from(off).expect("a jump longer than BPF allows");
+            insn::set_jump_offset(&mut self.insns[at], off);
+        }
+        self.insns
+    }
+
+    /// `dst = imm` for any value.
+    fn mov(&mut self, dst: Reg, v: u64) {
+        match i32::try_from(v as i64) {
+            Ok(small) => self.emit(insn::mov_imm(dst, small)),
+            Err(_) => {
+                for i in insn::ld_imm64(dst, v) {
+                    self.emit(i);
+                }
+            }
+        }
+    }
+
+    /// `dst = &ctx[off + 8 * index]`
+    fn ctx_elem(&mut self, dst: Reg) {
+        self.emit(insn::mov_reg(dst, R7));
+        self.emit(insn::mul_imm(dst, 8));
+        self.emit(insn::add_reg(dst, R6));
+    }
+}
+
+fn off(o: usize) -> i16 {
+    i16::try_from(o).expect("the layout keeps offsets within the context")
+}
+
+/// The program for `plan`, calling the kfunc `kfunc`.
+pub(crate) fn generate(plan: &Plan, layout: &Layout, kfunc: u32) -> Vec<bpf_insn> {
+    let mut e = Emitter {
+        insns: Vec::new(),
+        labels: Vec::new(),
+        fixups: Vec::new(),
+    };
+    e.emit(insn::mov_reg(R6, R1));
+    for (i, step) in plan.steps.iter().enumerate() {
+        // A jump to a loop's first step starts the loop.
+        e.label(Label::Step(i));
+        if let Some(lp) = plan.loops.iter().position(|l| l.first == i) {
+            loop_head(&mut e, lp, plan.loops[lp].max, layout.loop_counts[lp]);
+        }
+        call(&mut e, plan, layout, i, step, kfunc);
+        if let Some(lp) = plan.loops.iter().position(|l| l.end == i + 1) {
+            e.emit(insn::add_imm(R7, 1));
+            e.jump(insn::ja(0), Label::LoopHead(lp));
+            e.label(Label::LoopEnd(lp));
+        }
+    }
+    e.label(Label::Step(plan.steps.len()));
+    e.emit(insn::mov_imm(R0, 0));
+    e.emit(insn::exit());
+    e.finish()
+}
+
+fn loop_head(e: &mut Emitter, lp: usize, max: usize, count_off: usize) {
+    e.emit(insn::mov_imm(R7, 0));
+    e.emit(insn::load(Size::DW, R8, R6, off(count_off)));
+    e.label(Label::LoopHead(lp));
+    e.jump(insn::jmp_reg(Cond::Ge, R7, R8, 0), Label::LoopEnd(lp));
+    // Redundant with the count's check at bind time, but it is what lets
+    // the verifier bound the index.
+    e.jump(
+        insn::jmp_imm(Cond::Ge, R7, max as i32, 0),
+        Label::LoopEnd(lp),
+    );
+}
+
+fn call(e: &mut Emitter, plan: &Plan, layout: &Layout, i: usize, step: &StepPlan, kfunc: u32) {
+    let in_loop = step.in_loop.is_some();
+    for (j, arg) in step.args.iter().enumerate() {
+        load_arg(e, plan, layout, *arg);
+        e.emit(insn::store(Size::DW, R10, ARGS + 8 * j as i16, R1));
+    }
+    if step.args.is_empty() {
+        e.emit(insn::mov_imm(R1, 0));
+        e.emit(insn::store(Size::DW, R10, ARGS, R1));
+    }
+    e.mov(R1, step.nr as u64);
+    e.emit(insn::mov_reg(R2, R10));
+    e.emit(insn::add_imm(R2, ARGS as i32));
+    e.emit(insn::mov_imm(R3, 8 * step.args.len().max(1) as i32));
+    e.emit(insn::call_kfunc(kfunc));
+    let res = off(layout.results[i]);
+    if in_loop {
+        e.ctx_elem(R1);
+        e.emit(insn::store(Size::DW, R1, res, R0));
+    } else {
+        e.emit(insn::store(Size::DW, R6, res, R0));
+    }
+    match step.on_error {
+        OnError::Continue => {}
+        OnError::Goto(t) => e.jump(insn::jmp_imm(Cond::Slt, R0, 0, 0), Label::Step(t.0)),
+        OnError::Stop => {
+            let tail = if in_loop { 4 } else { 3 };
+            e.emit(insn::jmp_imm(Cond::Sge, R0, 0, tail));
+            e.emit(insn::mov_imm(R1, i as i32 + 1));
+            e.emit(insn::store(Size::DW, R6, off(STATUS), R1));
+            if in_loop {
+                e.emit(insn::store(Size::DW, R6, off(ITERATION), R7));
+            }
+            e.emit(insn::exit());
+        }
+    }
+}
+
+/// `r1 = ` the argument's value.
+fn load_arg(e: &mut Emitter, plan: &Plan, layout: &Layout, arg: Arg) {
+    match arg {
+        Arg::Const(v) => e.mov(R1, v),
+        Arg::Index => e.emit(insn::mov_reg(R1, R7)),
+        Arg::Result(s) => {
+            let at = off(layout.results[s.0]);
+            if plan.steps[s.0].in_loop.is_some() {
+                e.ctx_elem(R1);
+                e.emit(insn::load(Size::DW, R1, R1, at));
+            } else {
+                e.emit(insn::load(Size::DW, R1, R6, at));
+            }
+        }
+        Arg::Value(s) | Arg::Ptr(s) => {
+            let at = off(layout.slots[s.index]);
+            match plan.slots[s.index] {
+                SlotKind::Values { .. } | SlotKind::Paths { .. } => {
+                    e.ctx_elem(R1);
+                    e.emit(insn::load(Size::DW, R1, R1, at));
+                }
+                SlotKind::Outputs { stride, .. } => {
+                    e.emit(insn::load(Size::DW, R1, R6, at));
+                    e.emit(insn::mov_reg(R2, R7));
+                    e.emit(insn::mul_imm(R2, stride as i32));
+                    e.emit(insn::add_reg(R1, R2));
+                }
+                _ => e.emit(insn::load(Size::DW, R1, R6, at)),
+            }
+        }
+        Arg::Len(s) => match plan.slots[s.index] {
+            SlotKind::Outputs { stride, .. } => e.emit(insn::mov_imm(R1, stride as i32)),
+            _ => e.emit(insn::load(Size::DW, R1, R6, off(layout.slots[s.index] + 8))),
+        },
+    }
+}

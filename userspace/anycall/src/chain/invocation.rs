@@ -1,0 +1,340 @@
+//! Calling a loaded chain: binding its slots, running it, reading results.
+
+use super::builder::{Loop, SlotKind, Step};
+use super::layout::{ITERATION, NOT_RUN, STATUS};
+use super::{Chain, Slot};
+use std::ffi::CStr;
+use std::fmt;
+use std::io;
+use std::marker::PhantomData;
+
+/// One call of a [`Chain`]: the slots bound to data that lives at least
+/// as long as `'a`.
+pub struct Invocation<'c, 'a> {
+    chain: &'c Chain,
+    ctx: Vec<u8>,
+    bound: Vec<bool>,
+    /// Elements bound to the array slots of each loop, or an explicit count.
+    counts: Vec<Option<usize>>,
+    _data: PhantomData<&'a mut [u8]>,
+}
+
+/// A step that stopped the chain: which, in which iteration, and its errno.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepError {
+    /// The step's position in the chain.
+    pub step: usize,
+    /// Its system call.
+    pub name: String,
+    /// The loop iteration, for a step in a loop.
+    pub iteration: Option<usize>,
+    /// The errno it failed with.
+    pub errno: i32,
+}
+
+impl fmt::Display for StepError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "step {} ({})", self.step, self.name)?;
+        if let Some(it) = self.iteration {
+            write!(f, " in iteration {it}")?;
+        }
+        write!(f, " failed: {}", io::Error::from_raw_os_error(self.errno))
+    }
+}
+
+impl std::error::Error for StepError {}
+
+impl From<StepError> for io::Error {
+    fn from(e: StepError) -> Self {
+        io::Error::new(io::Error::from_raw_os_error(e.errno).kind(), e)
+    }
+}
+
+/// The results of a chain that ran to its end.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    results: Vec<Vec<i64>>,
+}
+
+impl Outcome {
+    /// The result of `step` (its last iteration's, in a loop); `None` when
+    /// it did not run (an earlier step's [`super::OnError::Goto`] skipped it).
+    pub fn result(&self, step: Step) -> Option<i64> {
+        self.results[step.0]
+            .last()
+            .copied()
+            .filter(|&r| r != NOT_RUN)
+    }
+
+    /// The results of `step` in each iteration (one for a step outside a
+    /// loop); [`i64::MIN`] where it did not run.
+    pub fn results(&self, step: Step) -> &[i64] {
+        &self.results[step.0]
+    }
+}
+
+fn invalid(msg: String) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidInput, msg)
+}
+
+impl<'c, 'a> Invocation<'c, 'a> {
+    pub(crate) fn new(chain: &'c Chain) -> Self {
+        Invocation {
+            chain,
+            ctx: vec![0; chain.layout.size],
+            bound: vec![false; chain.plan.slots.len()],
+            counts: vec![None; chain.plan.loops.len()],
+            _data: PhantomData,
+        }
+    }
+
+    fn put(&mut self, at: usize, v: u64) {
+        self.ctx[at..at + 8].copy_from_slice(&v.to_ne_bytes());
+    }
+
+    fn get(&self, at: usize) -> u64 {
+        u64::from_ne_bytes(self.ctx[at..at + 8].try_into().unwrap())
+    }
+
+    fn slot(&mut self, slot: &Slot, want: &str, ok: bool) -> io::Result<usize> {
+        if slot.index >= self.bound.len() {
+            return Err(invalid(format!(
+                "slot {} is not one of this chain's",
+                slot.index
+            )));
+        }
+        if !ok {
+            return Err(invalid(format!(
+                "slot {} is {}, not {want}",
+                slot.index,
+                self.chain.plan.slots[slot.index].describe()
+            )));
+        }
+        self.bound[slot.index] = true;
+        Ok(self.chain.layout.slots[slot.index])
+    }
+
+    fn kind(&self, slot: &Slot) -> SlotKind {
+        self.chain
+            .plan
+            .slots
+            .get(slot.index)
+            .copied()
+            .unwrap_or(slot.kind)
+    }
+
+    /// Sets a value slot.
+    pub fn value(&mut self, slot: &Slot, v: u64) -> io::Result<&mut Self> {
+        let ok = self.kind(slot) == SlotKind::Value;
+        let at = self.slot(slot, "a value slot", ok)?;
+        self.put(at, v);
+        Ok(self)
+    }
+
+    /// Binds a path slot.
+    pub fn path(&mut self, slot: &Slot, path: &'a CStr) -> io::Result<&mut Self> {
+        let ok = self.kind(slot) == SlotKind::Path;
+        let at = self.slot(slot, "a path slot", ok)?;
+        self.put(at, path.as_ptr() as u64);
+        Ok(self)
+    }
+
+    /// Binds an input buffer slot.
+    pub fn input(&mut self, slot: &Slot, data: &'a [u8]) -> io::Result<&mut Self> {
+        let kind = self.kind(slot);
+        let ok = matches!(kind, SlotKind::Input { .. });
+        if let SlotKind::Input { min } = kind {
+            if data.len() < min {
+                return Err(invalid(format!(
+                    "slot {}: {} bytes; its steps read {min}",
+                    slot.index,
+                    data.len()
+                )));
+            }
+        }
+        let at = self.slot(slot, "an input buffer slot", ok)?;
+        self.put(at, data.as_ptr() as u64);
+        self.put(at + 8, data.len() as u64);
+        Ok(self)
+    }
+
+    /// Binds an output buffer slot; it must be as large as the largest
+    /// write a step makes into it (e.g. a `struct stat` for fstat).
+    pub fn output(&mut self, slot: &Slot, buf: &'a mut [u8]) -> io::Result<&mut Self> {
+        let kind = self.kind(slot);
+        let min = match kind {
+            SlotKind::Output { min } => min,
+            _ => 0,
+        };
+        let ok = matches!(kind, SlotKind::Output { .. });
+        if ok && buf.len() < min {
+            return Err(invalid(format!(
+                "slot {}: a buffer of {} bytes; its steps write up to {min}",
+                slot.index,
+                buf.len()
+            )));
+        }
+        let at = self.slot(slot, "an output buffer slot", ok)?;
+        self.put(at, buf.as_mut_ptr() as u64);
+        self.put(at + 8, buf.len() as u64);
+        Ok(self)
+    }
+
+    fn array(&mut self, slot: &Slot, want: &str, ok: bool, n: usize) -> io::Result<usize> {
+        let at = self.slot(slot, want, ok)?;
+        let max = self.kind(slot).array_max().unwrap_or(0);
+        if n > max {
+            return Err(invalid(format!(
+                "slot {}: {n} elements, more than its {max}",
+                slot.index
+            )));
+        }
+        let lp = self.loop_of(slot);
+        if let Some(lp) = lp {
+            match self.counts[lp] {
+                Some(c) if c != n => {
+                    return Err(invalid(format!(
+                        "loop {lp}: slot {} has {n} elements, another array {c}",
+                        slot.index
+                    )))
+                }
+                _ => self.counts[lp] = Some(n),
+            }
+        }
+        Ok(at)
+    }
+
+    /// The loop whose steps use `slot`.
+    fn loop_of(&self, slot: &Slot) -> Option<usize> {
+        self.chain.plan.steps.iter().find_map(|s| {
+            let uses = s.args.iter().any(|a| match a {
+                super::Arg::Value(x) | super::Arg::Ptr(x) | super::Arg::Len(x) => {
+                    x.index == slot.index
+                }
+                _ => false,
+            });
+            if uses {
+                s.in_loop.map(|l| l.0)
+            } else {
+                None
+            }
+        })
+    }
+
+    /// Binds a value array: one value per loop iteration.
+    pub fn values(&mut self, slot: &Slot, vals: &[u64]) -> io::Result<&mut Self> {
+        let ok = matches!(self.kind(slot), SlotKind::Values { .. });
+        let at = self.array(slot, "a value array", ok, vals.len())?;
+        for (k, v) in vals.iter().enumerate() {
+            self.put(at + 8 * k, *v);
+        }
+        Ok(self)
+    }
+
+    /// Binds a path array: one path per loop iteration.
+    pub fn paths(&mut self, slot: &Slot, paths: &[&'a CStr]) -> io::Result<&mut Self> {
+        let ok = matches!(self.kind(slot), SlotKind::Paths { .. });
+        let at = self.array(slot, "a path array", ok, paths.len())?;
+        for (k, p) in paths.iter().enumerate() {
+            self.put(at + 8 * k, p.as_ptr() as u64);
+        }
+        Ok(self)
+    }
+
+    /// Binds an output array: element `i` is written by iteration `i`.
+    pub fn outputs<T: crate::Context>(
+        &mut self,
+        slot: &Slot,
+        out: &'a mut [T],
+    ) -> io::Result<&mut Self> {
+        let kind = self.kind(slot);
+        let ok =
+            matches!(kind, SlotKind::Outputs { stride, .. } if stride == std::mem::size_of::<T>());
+        let at = self.array(slot, "an output array of this element type", ok, out.len())?;
+        self.put(at, out.as_mut_ptr() as u64);
+        Ok(self)
+    }
+
+    /// Sets how many times `lp` runs, for a loop that uses no array slot.
+    pub fn count(&mut self, lp: Loop, n: usize) -> io::Result<&mut Self> {
+        let max = self.chain.plan.loops.get(lp.0).map(|l| l.max).unwrap_or(0);
+        if n > max {
+            return Err(invalid(format!(
+                "loop {}: {n} iterations, more than its {max}",
+                lp.0
+            )));
+        }
+        self.counts[lp.0] = Some(n);
+        Ok(self)
+    }
+
+    /// Runs the chain: one `anycall()`. A step that fails with
+    /// [`super::OnError::Stop`] gives an error that names it
+    /// ([`StepError`] inside the [`io::Error`]).
+    pub fn run(&mut self) -> io::Result<Outcome> {
+        if let Some(i) = self.bound.iter().position(|b| !b) {
+            return Err(invalid(format!(
+                "slot {i} ({}) is not set",
+                self.chain.plan.slots[i].describe()
+            )));
+        }
+        if let Some(lp) = self.counts.iter().position(|c| c.is_none()) {
+            return Err(invalid(format!(
+                "loop {lp}: bind its arrays or set its count before running"
+            )));
+        }
+        let layout = &self.chain.layout;
+        for (lp, at) in layout.loop_counts.clone().into_iter().enumerate() {
+            self.put(at, self.counts[lp].unwrap_or(0) as u64);
+        }
+        self.put(STATUS, 0);
+        self.put(ITERATION, 0);
+        for at in layout
+            .results
+            .clone()
+            .into_iter()
+            .zip(self.chain.plan.steps.iter())
+            .flat_map(|(at, s)| {
+                let n = s.in_loop.map_or(1, |l| self.chain.plan.loops[l.0].max);
+                (0..n).map(move |k| at + 8 * k)
+            })
+        {
+            self.put(at, NOT_RUN as u64);
+        }
+        // A stopped chain returns the step's negative errno, which
+        // anycall() returns as -1 with errno set; the status says which.
+        let ret = self.chain.program.call_bytes(&mut self.ctx);
+        let status = self.get(STATUS) as usize;
+        match ret {
+            Err(e) if status != 0 => {
+                let step = status - 1;
+                let plan = &self.chain.plan.steps[step];
+                return Err(StepError {
+                    step,
+                    name: plan.name.clone(),
+                    iteration: plan.in_loop.map(|_| self.get(ITERATION) as usize),
+                    errno: e.raw_os_error().unwrap_or(libc::EIO),
+                }
+                .into());
+            }
+            Err(e) => return Err(e),
+            Ok(_) => {}
+        }
+        let results = self
+            .chain
+            .plan
+            .steps
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let at = self.chain.layout.results[i];
+                let n = match s.in_loop {
+                    Some(l) => self.counts[l.0].unwrap_or(0),
+                    None => 1,
+                };
+                (0..n).map(|k| self.get(at + 8 * k) as i64).collect()
+            })
+            .collect();
+        Ok(Outcome { results })
+    }
+}
