@@ -4,7 +4,11 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-const PROGRAMS: [&str; 3] = ["examples/read_file", "examples/stat_walker", "tests/refused"];
+const PROGRAMS: [&str; 3] = [
+    "examples/read_file",
+    "examples/stat_walker",
+    "tests/refused",
+];
 
 fn main() {
     let bpf = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../bpf");

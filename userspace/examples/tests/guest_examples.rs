@@ -81,10 +81,16 @@ fn guest_a_program_that_fails_verification_reports_the_verifier() {
     let err = Program::from_elf(anycall_examples::objects::REFUSED, None).unwrap_err();
     let msg = err.to_string();
     assert_eq!(err.raw_os_error(), None, "{msg}");
-    assert!(msg.starts_with("loading refused: Invalid argument"), "{msg}");
+    assert!(
+        msg.starts_with("loading refused: Invalid argument"),
+        "{msg}"
+    );
     // The verifier's own words, with the source line it stopped at.
     assert!(msg.contains("return buf[ctx[0]];"), "{msg}");
-    assert!(msg.contains("math between fp pointer and register"), "{msg}");
+    assert!(
+        msg.contains("math between fp pointer and register"),
+        "{msg}"
+    );
 
     // Asking for a program the object does not have names what it has.
     let err = Program::from_elf(anycall_examples::objects::READ_FILE, Some("nope")).unwrap_err();

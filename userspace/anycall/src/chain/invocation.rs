@@ -2,7 +2,8 @@
 
 use super::builder::{Loop, SlotKind, Step};
 use super::layout::{ITERATION, NOT_RUN, STATUS};
-use super::{Chain, Slot};
+use super::{BuiltChain, Slot};
+use crate::Program;
 use std::ffi::CStr;
 use std::fmt;
 use std::io;
@@ -10,8 +11,10 @@ use std::marker::PhantomData;
 
 /// One call of a [`Chain`]: the slots bound to data that lives at least
 /// as long as `'a`.
+#[derive(Debug)]
 pub struct Invocation<'c, 'a> {
-    chain: &'c Chain,
+    chain: &'c BuiltChain,
+    program: Option<&'c Program>,
     ctx: Vec<u8>,
     bound: Vec<bool>,
     /// Elements bound to the array slots of each loop, or an explicit count.
@@ -78,9 +81,10 @@ fn invalid(msg: String) -> io::Error {
 }
 
 impl<'c, 'a> Invocation<'c, 'a> {
-    pub(crate) fn new(chain: &'c Chain) -> Self {
+    pub(crate) fn new(chain: &'c BuiltChain, program: Option<&'c Program>) -> Self {
         Invocation {
             chain,
+            program,
             ctx: vec![0; chain.layout.size],
             bound: vec![false; chain.plan.slots.len()],
             counts: vec![None; chain.plan.loops.len()],
@@ -110,7 +114,6 @@ impl<'c, 'a> Invocation<'c, 'a> {
                 self.chain.plan.slots[slot.index].describe()
             )));
         }
-        self.bound[slot.index] = true;
         Ok(self.chain.layout.slots[slot.index])
     }
 
@@ -128,6 +131,7 @@ impl<'c, 'a> Invocation<'c, 'a> {
         let ok = self.kind(slot) == SlotKind::Value;
         let at = self.slot(slot, "a value slot", ok)?;
         self.put(at, v);
+        self.bound[slot.index] = true;
         Ok(self)
     }
 
@@ -136,6 +140,7 @@ impl<'c, 'a> Invocation<'c, 'a> {
         let ok = self.kind(slot) == SlotKind::Path;
         let at = self.slot(slot, "a path slot", ok)?;
         self.put(at, path.as_ptr() as u64);
+        self.bound[slot.index] = true;
         Ok(self)
     }
 
@@ -155,6 +160,7 @@ impl<'c, 'a> Invocation<'c, 'a> {
         let at = self.slot(slot, "an input buffer slot", ok)?;
         self.put(at, data.as_ptr() as u64);
         self.put(at + 8, data.len() as u64);
+        self.bound[slot.index] = true;
         Ok(self)
     }
 
@@ -177,6 +183,7 @@ impl<'c, 'a> Invocation<'c, 'a> {
         let at = self.slot(slot, "an output buffer slot", ok)?;
         self.put(at, buf.as_mut_ptr() as u64);
         self.put(at + 8, buf.len() as u64);
+        self.bound[slot.index] = true;
         Ok(self)
     }
 
@@ -228,6 +235,7 @@ impl<'c, 'a> Invocation<'c, 'a> {
         for (k, v) in vals.iter().enumerate() {
             self.put(at + 8 * k, *v);
         }
+        self.bound[slot.index] = true;
         Ok(self)
     }
 
@@ -238,6 +246,7 @@ impl<'c, 'a> Invocation<'c, 'a> {
         for (k, p) in paths.iter().enumerate() {
             self.put(at + 8 * k, p.as_ptr() as u64);
         }
+        self.bound[slot.index] = true;
         Ok(self)
     }
 
@@ -252,6 +261,7 @@ impl<'c, 'a> Invocation<'c, 'a> {
             matches!(kind, SlotKind::Outputs { stride, .. } if stride == std::mem::size_of::<T>());
         let at = self.array(slot, "an output array of this element type", ok, out.len())?;
         self.put(at, out.as_mut_ptr() as u64);
+        self.bound[slot.index] = true;
         Ok(self)
     }
 
@@ -272,6 +282,16 @@ impl<'c, 'a> Invocation<'c, 'a> {
     /// [`super::OnError::Stop`] gives an error that names it
     /// ([`StepError`] inside the [`io::Error`]).
     pub fn run(&mut self) -> io::Result<Outcome> {
+        let program = self.program.expect("an invocation of a loaded chain");
+        self.run_with(|ctx| program.call_bytes(ctx))
+    }
+
+    /// Runs the chain's context through `call` (the kernel, or the host
+    /// tests' interpreter).
+    pub(crate) fn run_with(
+        &mut self,
+        call: impl FnOnce(&mut [u8]) -> io::Result<i64>,
+    ) -> io::Result<Outcome> {
         if let Some(i) = self.bound.iter().position(|b| !b) {
             return Err(invalid(format!(
                 "slot {i} ({}) is not set",
@@ -303,7 +323,7 @@ impl<'c, 'a> Invocation<'c, 'a> {
         }
         // A stopped chain returns the step's negative errno, which
         // anycall() returns as -1 with errno set; the status says which.
-        let ret = self.chain.program.call_bytes(&mut self.ctx);
+        let ret = call(&mut self.ctx);
         let status = self.get(STATUS) as usize;
         match ret {
             Err(e) if status != 0 => {

@@ -27,11 +27,15 @@
 
 mod builder;
 mod codegen;
+#[cfg(test)]
+mod interp;
 mod invocation;
 mod layout;
 mod steps;
+#[cfg(test)]
+mod tests;
 
-pub use builder::{Arg, ChainBuilder, Loop, OnError, Slot, Step};
+pub use builder::{Arg, BuildError, ChainBuilder, Loop, OnError, Slot, Step};
 pub use invocation::{Invocation, Outcome, StepError};
 
 use crate::{kernel, Program};
@@ -79,8 +83,7 @@ impl BuiltChain {
         )?;
         Ok(Chain {
             program: Program::from_fd(fd, "anycall_chain".into()),
-            plan: self.plan,
-            layout: self.layout,
+            built: self,
         })
     }
 }
@@ -89,14 +92,13 @@ impl BuiltChain {
 #[derive(Debug)]
 pub struct Chain {
     program: Program,
-    plan: builder::Plan,
-    layout: layout::Layout,
+    built: BuiltChain,
 }
 
 impl Chain {
     /// A fresh invocation: bind the slots, then [`Invocation::run`].
     pub fn invocation(&self) -> Invocation<'_, '_> {
-        Invocation::new(self)
+        Invocation::new(&self.built, Some(&self.program))
     }
 
     /// The loaded program.
@@ -106,16 +108,16 @@ impl Chain {
 
     /// Number of steps.
     pub fn len(&self) -> usize {
-        self.plan.steps.len()
+        self.built.plan.steps.len()
     }
 
     /// Whether the chain has no step.
     pub fn is_empty(&self) -> bool {
-        self.plan.steps.is_empty()
+        self.built.plan.steps.is_empty()
     }
 
     /// The name of step `step` (its system call).
     pub fn step_name(&self, step: Step) -> &str {
-        &self.plan.steps[step.0].name
+        &self.built.plan.steps[step.0].name
     }
 }

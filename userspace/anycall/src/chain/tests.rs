@@ -1,0 +1,438 @@
+//! Host tests of the chain builder: checks, and generated programs run by
+//! an interpreter against a model of what the chain means.
+
+use super::interp;
+use super::invocation::Invocation;
+use super::*;
+use proptest::prelude::*;
+use std::cell::RefCell;
+
+/// Runs `built` on the host: `results(nr, args)` plays the kernel. Returns
+/// the outcome and the calls the program made.
+fn run_host(
+    built: &BuiltChain,
+    mut inv: Invocation<'_, '_>,
+    mut results: impl FnMut(u64, &[u64]) -> i64,
+) -> (io::Result<Outcome>, Vec<(u64, Vec<u64>)>) {
+    let prog = built.bytecode(4242);
+    let calls = RefCell::new(Vec::new());
+    let out = inv.run_with(|ctx| {
+        let r = interp::run(&prog, ctx, |nr, args| {
+            calls.borrow_mut().push((nr, args.to_vec()));
+            results(nr, args)
+        });
+        // anycall(2) returns a negative program result as an errno.
+        if r < 0 {
+            Err(io::Error::from_raw_os_error(-r as i32))
+        } else {
+            Ok(r)
+        }
+    });
+    (out, calls.into_inner())
+}
+
+fn raw(b: &mut ChainBuilder, nr: i64, args: &[Arg]) -> Step {
+    // SAFETY: the chain only ever runs in the interpreter.
+    unsafe { b.syscall("raw", nr, args) }
+}
+
+fn build_error(f: impl FnOnce(&mut ChainBuilder)) -> String {
+    let mut b = ChainBuilder::new();
+    f(&mut b);
+    b.build().unwrap_err().to_string()
+}
+
+#[test]
+fn chains_that_cannot_work_are_refused_naming_the_step() {
+    assert_eq!(build_error(|_| {}), "the chain has no step");
+    let e = build_error(|b| {
+        let later = Step(1);
+        b.close(later);
+        b.getpid();
+    });
+    assert_eq!(
+        e,
+        "step 0: close: argument 0: refers to the result of step 1, which is not an earlier step"
+    );
+    let e = build_error(|b| {
+        let p = b.getpid();
+        b.on_error(p, OnError::Goto(p));
+    });
+    assert_eq!(
+        e,
+        "step 0: getpid: on error goes to step 0, which is not a later step"
+    );
+    let e = build_error(|b| {
+        let v = b.value();
+        b.read(0, &v);
+    });
+    assert_eq!(
+        e,
+        "step 0: read: argument 1: a value slot where an output buffer must go"
+    );
+    let e = build_error(|b| {
+        let p = b.path();
+        b.write(1, &p);
+    });
+    assert_eq!(
+        e,
+        "step 0: write: argument 1: a path slot where an input buffer must go"
+    );
+    let e = build_error(|b| {
+        raw(b, 1, &[Arg::Const(0); 7]);
+    });
+    assert_eq!(e, "step 0: raw: 7 arguments; a system call takes 6 at most");
+    let e = build_error(|b| {
+        let paths = b.paths(4);
+        b.openat(0, &paths, 0, 0);
+    });
+    assert_eq!(
+        e,
+        "step 0: openat: argument 1: a path array is only usable inside a loop"
+    );
+    let e = build_error(|b| {
+        let paths = b.paths(4);
+        b.for_each(8, |b| {
+            b.openat(0, &paths, 0, 0);
+        });
+    });
+    assert_eq!(
+        e,
+        "step 0: openat: argument 1: a path array of 4 elements in a loop of 8"
+    );
+    let e = build_error(|b| {
+        b.for_each(2, |b| {
+            b.for_each(2, |b| {
+                b.getpid();
+            });
+        });
+    });
+    assert_eq!(e, "step 0: loops do not nest");
+    let e = build_error(|b| {
+        b.for_each(MAX_LOOP + 1, |b| {
+            b.getpid();
+        });
+    });
+    assert_eq!(e, "step 0: a loop runs 1 to 1024 times, not 1025");
+    let e = build_error(|b| {
+        let mut inner = None;
+        b.for_each(2, |b| inner = Some(b.getpid()));
+        b.close(inner.unwrap());
+    });
+    assert_eq!(
+        e,
+        "step 1: close: argument 0: refers to step 0, inside a loop it is not in"
+    );
+    let e = build_error(|b| {
+        let stats = b.outputs::<u64>(4);
+        b.for_each(4, |b| {
+            b.fstat(0, &stats);
+        });
+    });
+    assert_eq!(
+        e,
+        "step 0: fstat: argument 1: output elements of 8 bytes; the call writes 144"
+    );
+    let e = build_error(|b| {
+        b.values(9000);
+        b.getpid();
+    });
+    assert!(e.starts_with("the context would take 72"), "{e}");
+    let e = build_error(|b| {
+        for _ in 0..=MAX_STEPS {
+            b.getpid();
+        }
+    });
+    assert_eq!(e, "1025 steps, more than 1024");
+}
+
+#[test]
+fn arguments_come_from_constants_slots_and_earlier_results() {
+    let mut b = ChainBuilder::new();
+    let v = b.value();
+    let path = b.path();
+    let out = b.output();
+    let first = b.getpid();
+    let big = u64::MAX - 5;
+    let second = raw(
+        &mut b,
+        77,
+        &[
+            Arg::Const(3),
+            Arg::Const(big),
+            Arg::Value(v),
+            Arg::Result(first),
+        ],
+    );
+    let read = b.read(second, &out);
+    b.openat(libc::AT_FDCWD, &path, libc::O_RDONLY, 0o644);
+    let built = b.build().unwrap();
+    let mut buf = [0u8; 32];
+    let mut inv = Invocation::new(&built, None);
+    inv.value(&v, 0x1234_5678_9abc).unwrap();
+    inv.path(&path, c"/x").unwrap();
+    inv.output(&out, &mut buf).unwrap();
+    let (res, calls) = run_host(&built, inv, |nr, _| nr as i64 * 10);
+    let res = res.unwrap();
+    let getpid = libc::SYS_getpid as u64;
+    assert_eq!(calls[0], (getpid, vec![0]));
+    assert_eq!(calls[1], (77, vec![3, big, 0x1234_5678_9abc, getpid * 10]));
+    assert_eq!(calls[2].1[0], 770);
+    assert_eq!(calls[2].1[1], buf.as_ptr() as u64);
+    assert_eq!(calls[2].1[2], 32);
+    assert_eq!(
+        calls[3].1,
+        vec![
+            libc::AT_FDCWD as i64 as u64,
+            c"/x".as_ptr() as u64,
+            0,
+            0o644
+        ]
+    );
+    assert_eq!(res.result(second), Some(770));
+    assert_eq!(res.result(read), Some(libc::SYS_read * 10));
+}
+
+#[test]
+fn a_failing_step_stops_the_chain_or_jumps_as_its_policy_says() {
+    let mut b = ChainBuilder::new();
+    let a = raw(&mut b, 1, &[]);
+    let c = raw(&mut b, 2, &[]);
+    let d = raw(&mut b, 3, &[]);
+    let e = raw(&mut b, 4, &[]);
+    b.on_error(a, OnError::Continue);
+    b.on_error(c, OnError::Goto(e));
+    let built = b.build().unwrap();
+    let (res, calls) = run_host(&built, Invocation::new(&built, None), |nr, _| {
+        if nr <= 2 {
+            -5
+        } else {
+            9
+        }
+    });
+    let res = res.unwrap();
+    assert_eq!(calls.iter().map(|c| c.0).collect::<Vec<_>>(), vec![1, 2, 4]);
+    assert_eq!(
+        (res.result(a), res.result(c), res.result(d), res.result(e)),
+        (Some(-5), Some(-5), None, Some(9))
+    );
+
+    let (res, calls) = run_host(&built, Invocation::new(&built, None), |nr, _| {
+        if nr == 4 {
+            -13
+        } else {
+            0
+        }
+    });
+    assert_eq!(calls.len(), 4);
+    let err = res.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "step 3 (raw) failed: Permission denied (os error 13)"
+    );
+}
+
+#[test]
+fn loops_index_arrays_and_keep_one_result_per_iteration() {
+    let mut b = ChainBuilder::new();
+    let vals = b.values(8);
+    let outs = b.outputs::<[u8; 24]>(8);
+    let before = b.getpid();
+    let (mut x, mut y) = (None, None);
+    let lp = b.for_each(8, |b| {
+        x = Some(raw(
+            b,
+            10,
+            &[
+                Arg::Index,
+                Arg::Value(vals),
+                Arg::Ptr(outs),
+                Arg::Len(outs),
+                Arg::Result(before),
+            ],
+        ));
+        y = Some(raw(b, 11, &[Arg::Result(x.unwrap())]));
+    });
+    let after = raw(&mut b, 12, &[Arg::Result(before)]);
+    let built = b.build().unwrap();
+    let mut elems = [[0u8; 24]; 5];
+    let base = elems.as_ptr() as u64;
+    let mut inv = Invocation::new(&built, None);
+    inv.values(&vals, &[50, 51, 52, 53, 54]).unwrap();
+    inv.outputs(&outs, &mut elems).unwrap();
+    let (res, calls) = run_host(&built, inv, |nr, args| {
+        if nr == 10 {
+            100 + args[0] as i64
+        } else {
+            nr as i64
+        }
+    });
+    let res = res.unwrap();
+    assert_eq!(calls.len(), 1 + 5 * 2 + 1);
+    for i in 0..5u64 {
+        let c = &calls[1 + 2 * i as usize];
+        assert_eq!(
+            c,
+            &(
+                10,
+                vec![i, 50 + i, base + 24 * i, 24, libc::SYS_getpid as u64]
+            )
+        );
+        assert_eq!(calls[2 + 2 * i as usize], (11, vec![100 + i]));
+    }
+    assert_eq!(res.results(x.unwrap()), &[100, 101, 102, 103, 104]);
+    assert_eq!(res.results(y.unwrap()), &[11; 5]);
+    assert_eq!(res.result(after), Some(12));
+
+    // A failure in a loop names its iteration.
+    let mut inv = Invocation::new(&built, None);
+    inv.values(&vals, &[1, 2, 3]).unwrap();
+    inv.count(lp, 3).unwrap();
+    inv.outputs(&outs, &mut elems[..3]).unwrap();
+    let (res, _) = run_host(&built, inv, |nr, args| {
+        if nr == 11 && args[0] == 101 {
+            -2
+        } else {
+            100 + args[0] as i64
+        }
+    });
+    assert_eq!(
+        res.unwrap_err().to_string(),
+        "step 2 (raw) in iteration 1 failed: No such file or directory (os error 2)"
+    );
+}
+
+#[test]
+fn bad_bindings_are_refused_before_running() {
+    let mut b = ChainBuilder::new();
+    let vals = b.values(4);
+    let paths = b.paths(4);
+    let st = b.output();
+    b.fstat(0, &st);
+    b.for_each(4, |b| {
+        raw(b, 1, &[Arg::Value(vals), Arg::Ptr(paths)]);
+    });
+    let built = b.build().unwrap();
+    let mut inv = Invocation::new(&built, None);
+    let mut small = [0u8; 16];
+    assert!(inv
+        .output(&st, &mut small)
+        .unwrap_err()
+        .to_string()
+        .contains("144"));
+    assert!(inv
+        .value(&vals, 1)
+        .unwrap_err()
+        .to_string()
+        .contains("not a value slot"));
+    assert!(inv
+        .values(&vals, &[1; 5])
+        .unwrap_err()
+        .to_string()
+        .contains("more than its 4"));
+    inv.values(&vals, &[1, 2]).unwrap();
+    let err = inv.paths(&paths, &[c"a", c"b", c"c"]).unwrap_err();
+    assert!(err.to_string().contains("another array 2"), "{err}");
+    let err = inv.run_with(|_| unreachable!()).unwrap_err();
+    assert_eq!(err.to_string(), "slot 1 (a path array) is not set");
+}
+
+/// A step of a random chain, and the model of what it should do.
+#[derive(Clone, Debug)]
+struct RandomStep {
+    /// Sources: constant, or the result of the step this many back.
+    args: Vec<Result<u64, usize>>,
+    policy: u8,
+    goto_ahead: usize,
+}
+
+fn random_chain() -> impl Strategy<Value = (Vec<RandomStep>, Vec<i64>)> {
+    let step = (
+        prop::collection::vec(
+            prop_oneof![any::<u64>().prop_map(Ok), (1usize..4).prop_map(Err)],
+            0..=6,
+        ),
+        0u8..3,
+        1usize..4,
+    )
+        .prop_map(|(args, policy, goto_ahead)| RandomStep {
+            args,
+            policy,
+            goto_ahead,
+        });
+    (
+        prop::collection::vec(step, 1..24),
+        prop::collection::vec(prop_oneof![-40i64..0, 0i64..1 << 40], 24),
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Whatever the chain, the program makes the calls the model says, with
+    /// the arguments it says, and reports the outcome it says.
+    #[test]
+    fn generated_programs_do_what_the_chain_says((steps, rets) in random_chain()) {
+        let n = steps.len();
+        let mut b = ChainBuilder::new();
+        let mut ids = Vec::new();
+        let mut policies = Vec::new();
+        for (i, s) in steps.iter().enumerate() {
+            let args: Vec<Arg> = s.args.iter().map(|a| match *a {
+                Ok(c) => Arg::Const(c),
+                Err(back) if back <= i => Arg::Result(ids[i - back]),
+                Err(_) => Arg::Const(7),
+            }).collect();
+            let id = raw(&mut b, 1000 + i as i64, &args);
+            let policy = match s.policy {
+                0 => OnError::Stop,
+                1 => OnError::Continue,
+                _ if i + s.goto_ahead < n => OnError::Goto(Step(i + s.goto_ahead)),
+                _ => OnError::Continue,
+            };
+            b.on_error(id, policy);
+            ids.push(id);
+            policies.push(policy);
+        }
+        let built = b.build().unwrap();
+        let (res, calls) = run_host(&built, Invocation::new(&built, None), |nr, _| rets[nr as usize - 1000]);
+
+        // The model.
+        let mut expect_calls = Vec::new();
+        let mut results: Vec<Option<i64>> = vec![None; n];
+        let mut stopped = None;
+        let mut i = 0;
+        while i < n {
+            let args: Vec<u64> = steps[i].args.iter().map(|a| match *a {
+                Ok(c) => c,
+                Err(back) if back <= i => results[i - back].unwrap_or(super::layout::NOT_RUN) as u64,
+                Err(_) => 7,
+            }).collect();
+            let args = if args.is_empty() { vec![0] } else { args };
+            expect_calls.push((1000 + i as u64, args));
+            let r = rets[i];
+            results[i] = Some(r);
+            if r < 0 {
+                match policies[i] {
+                    OnError::Stop => { stopped = Some((i, -r)); break; }
+                    OnError::Continue => {}
+                    OnError::Goto(t) => { i = t.0; continue; }
+                }
+            }
+            i += 1;
+        }
+        prop_assert_eq!(calls, expect_calls);
+        match (res, stopped) {
+            (Ok(out), None) => {
+                for (k, id) in ids.iter().enumerate() {
+                    prop_assert_eq!(out.result(*id), results[k]);
+                }
+            }
+            (Err(e), Some((step, errno))) => {
+                let se: &StepError = e.get_ref().unwrap().downcast_ref().unwrap();
+                prop_assert_eq!((se.step, se.errno as i64), (step, errno));
+            }
+            (res, stopped) => prop_assert!(false, "got {:?}, model stopped at {:?}", res, stopped),
+        }
+    }
+}
