@@ -41,6 +41,7 @@ const BPF_K: u8 = 0x00;
 const BPF_X: u8 = 0x08;
 const BPF_ADD: u8 = 0x00;
 const BPF_MUL: u8 = 0x20;
+const BPF_AND: u8 = 0x50;
 const BPF_MOV: u8 = 0xb0;
 const BPF_EXIT: u8 = 0x90;
 const BPF_CALL: u8 = 0x80;
@@ -111,6 +112,11 @@ pub fn add_imm(dst: Reg, imm: i32) -> bpf_insn {
 /// `dst += src`.
 pub fn add_reg(dst: Reg, src: Reg) -> bpf_insn {
     raw(BPF_ALU64 | BPF_ADD | BPF_X, dst, src, 0, 0)
+}
+
+/// `dst &= imm`.
+pub fn and_imm(dst: Reg, imm: i32) -> bpf_insn {
+    raw(BPF_ALU64 | BPF_AND | BPF_K, dst, R0, 0, imm)
 }
 
 /// `dst *= imm`.
@@ -244,6 +250,8 @@ mod tests {
         // BPF_ALU64_IMM(BPF_MUL, BPF_REG_2, 144), BPF_ALU64_REG(BPF_ADD, 1, 2)
         assert_eq!(bytes(mul_imm(R2, 144)), [0x27, 0x02, 0, 0, 144, 0, 0, 0]);
         assert_eq!(bytes(add_reg(R1, R2)), [0x0f, 0x21, 0, 0, 0, 0, 0, 0]);
+        // BPF_ALU64_IMM(BPF_AND, BPF_REG_1, 1)
+        assert_eq!(bytes(and_imm(R1, 1)), [0x57, 0x01, 0, 0, 1, 0, 0, 0]);
     }
 
     #[test]

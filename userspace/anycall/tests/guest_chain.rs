@@ -193,3 +193,26 @@ fn guest_chain_raw_syscall_step_with_constants_and_the_loop_index() {
     let err = chain.invocation().run().unwrap_err();
     assert!(err.to_string().contains("loop 0"), "{err}");
 }
+
+#[test]
+fn guest_chain_loop_of_the_largest_size_verifies() {
+    let mut b = ChainBuilder::new();
+    let paths = b.paths(anycall::chain::MAX_LOOP);
+    let stats = b.outputs::<libc::stat>(anycall::chain::MAX_LOOP);
+    b.for_each(anycall::chain::MAX_LOOP, |b| {
+        let st = b.newfstatat(libc::AT_FDCWD, &paths, &stats, 0);
+        b.on_error(st, OnError::Continue);
+        b.getppid();
+    });
+    let chain = b.build().unwrap().load().unwrap();
+    let refs = vec![c"/"; anycall::chain::MAX_LOOP];
+    // SAFETY: `struct stat` is plain data; all zeroes is a valid value.
+    let mut out: Vec<libc::stat> = vec![unsafe { std::mem::zeroed() }; anycall::chain::MAX_LOOP];
+    let mut call = chain.invocation();
+    call.paths(&paths, &refs).unwrap();
+    call.outputs(&stats, &mut out).unwrap();
+    call.run().unwrap();
+    assert!(out
+        .iter()
+        .all(|s| s.st_ino == out[0].st_ino && s.st_ino != 0));
+}

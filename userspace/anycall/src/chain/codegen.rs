@@ -71,7 +71,32 @@ impl Emitter {
 }
 
 fn off(o: usize) -> i16 {
-    i16::try_from(o).expect("the layout keeps offsets within the context")
+    i16::try_from(o).expect("header offsets are small")
+}
+
+/// Base register and offset for `ctx + at`: instruction offsets stop at
+/// 32 KiB, so beyond that `scratch = r6 + at` first.
+fn ctx_at(e: &mut Emitter, scratch: Reg, at: usize) -> (Reg, i16) {
+    match i16::try_from(at) {
+        Ok(o) => (R6, o),
+        Err(_) => {
+            e.emit(insn::mov_reg(scratch, R6));
+            e.emit(insn::add_imm(scratch, at as i32));
+            (scratch, 0)
+        }
+    }
+}
+
+/// `dst = ctx + at + 8 * index`, as base register and offset.
+fn ctx_elem_at(e: &mut Emitter, dst: Reg, at: usize) -> (Reg, i16) {
+    e.ctx_elem(dst);
+    match i16::try_from(at) {
+        Ok(o) => (dst, o),
+        Err(_) => {
+            e.emit(insn::add_imm(dst, at as i32));
+            (dst, 0)
+        }
+    }
 }
 
 /// The program for `plan`, calling the kfunc `kfunc`.
@@ -129,13 +154,12 @@ fn call(e: &mut Emitter, plan: &Plan, layout: &Layout, i: usize, step: &StepPlan
     e.emit(insn::add_imm(R2, ARGS as i32));
     e.emit(insn::mov_imm(R3, 8 * step.args.len().max(1) as i32));
     e.emit(insn::call_kfunc(kfunc));
-    let res = off(layout.results[i]);
-    if in_loop {
-        e.ctx_elem(R1);
-        e.emit(insn::store(Size::DW, R1, res, R0));
+    let (base, o) = if in_loop {
+        ctx_elem_at(e, R1, layout.results[i])
     } else {
-        e.emit(insn::store(Size::DW, R6, res, R0));
-    }
+        ctx_at(e, R1, layout.results[i])
+    };
+    e.emit(insn::store(Size::DW, base, o, R0));
     match step.on_error {
         OnError::Continue => {}
         OnError::Goto(t) => e.jump(insn::jmp_imm(Cond::Slt, R0, 0, 0), Label::Step(t.0)),
@@ -158,33 +182,40 @@ fn load_arg(e: &mut Emitter, plan: &Plan, layout: &Layout, arg: Arg) {
         Arg::Const(v) => e.mov(R1, v),
         Arg::Index => e.emit(insn::mov_reg(R1, R7)),
         Arg::Result(s) => {
-            let at = off(layout.results[s.0]);
-            if plan.steps[s.0].in_loop.is_some() {
-                e.ctx_elem(R1);
-                e.emit(insn::load(Size::DW, R1, R1, at));
+            let at = layout.results[s.0];
+            let (base, o) = if plan.steps[s.0].in_loop.is_some() {
+                ctx_elem_at(e, R1, at)
             } else {
-                e.emit(insn::load(Size::DW, R1, R6, at));
-            }
+                ctx_at(e, R1, at)
+            };
+            e.emit(insn::load(Size::DW, R1, base, o));
         }
         Arg::Value(s) | Arg::Ptr(s) => {
-            let at = off(layout.slots[s.index]);
+            let at = layout.slots[s.index];
             match plan.slots[s.index] {
                 SlotKind::Values { .. } | SlotKind::Paths { .. } => {
-                    e.ctx_elem(R1);
-                    e.emit(insn::load(Size::DW, R1, R1, at));
+                    let (base, o) = ctx_elem_at(e, R1, at);
+                    e.emit(insn::load(Size::DW, R1, base, o));
                 }
                 SlotKind::Outputs { stride, .. } => {
-                    e.emit(insn::load(Size::DW, R1, R6, at));
+                    let (base, o) = ctx_at(e, R1, at);
+                    e.emit(insn::load(Size::DW, R1, base, o));
                     e.emit(insn::mov_reg(R2, R7));
                     e.emit(insn::mul_imm(R2, stride as i32));
                     e.emit(insn::add_reg(R1, R2));
                 }
-                _ => e.emit(insn::load(Size::DW, R1, R6, at)),
+                _ => {
+                    let (base, o) = ctx_at(e, R1, at);
+                    e.emit(insn::load(Size::DW, R1, base, o));
+                }
             }
         }
         Arg::Len(s) => match plan.slots[s.index] {
             SlotKind::Outputs { stride, .. } => e.emit(insn::mov_imm(R1, stride as i32)),
-            _ => e.emit(insn::load(Size::DW, R1, R6, off(layout.slots[s.index] + 8))),
+            _ => {
+                let (base, o) = ctx_at(e, R1, layout.slots[s.index] + 8);
+                e.emit(insn::load(Size::DW, R1, base, o));
+            }
         },
     }
 }

@@ -27,8 +27,6 @@
 
 mod builder;
 mod codegen;
-#[cfg(test)]
-mod interp;
 mod invocation;
 mod layout;
 mod steps;

@@ -1,9 +1,12 @@
 //! Host tests of the chain builder: checks, and generated programs run by
 //! an interpreter against a model of what the chain means.
 
-use super::interp;
 use super::invocation::Invocation;
 use super::*;
+use crate::interp;
+
+/// The calls a program made: number and arguments.
+type Calls = Vec<(u64, Vec<u64>)>;
 use proptest::prelude::*;
 use std::cell::RefCell;
 
@@ -13,7 +16,7 @@ fn run_host(
     built: &BuiltChain,
     mut inv: Invocation<'_, '_>,
     mut results: impl FnMut(u64, &[u64]) -> i64,
-) -> (io::Result<Outcome>, Vec<(u64, Vec<u64>)>) {
+) -> (io::Result<Outcome>, Calls) {
     let prog = built.bytecode(4242);
     let calls = RefCell::new(Vec::new());
     let out = inv.run_with(|ctx| {
@@ -435,4 +438,35 @@ proptest! {
             (res, stopped) => prop_assert!(false, "got {:?}, model stopped at {:?}", res, stopped),
         }
     }
+}
+
+#[test]
+fn contexts_past_32_kib_are_addressed_with_an_immediate() {
+    let mut b = ChainBuilder::new();
+    let arrays: Vec<Slot> = (0..5).map(|_| b.values(MAX_LOOP)).collect();
+    let first = b.getpid();
+    let mut step = None;
+    b.for_each(MAX_LOOP, |b| {
+        step = Some(raw(b, 5, &[Arg::Value(arrays[4]), Arg::Result(first)]));
+    });
+    let after = raw(&mut b, 6, &[Arg::Result(first)]);
+    let built = b.build().unwrap();
+    assert!(built.ctx_size() > 48 * 1024);
+    let mut inv = Invocation::new(&built, None);
+    for a in &arrays[..4] {
+        inv.values(a, &[0; 3]).unwrap();
+    }
+    inv.values(&arrays[4], &[7, 8, 9]).unwrap();
+    let (res, calls) = run_host(
+        &built,
+        inv,
+        |nr, args| if nr == 5 { args[0] as i64 * 2 } else { 1 },
+    );
+    let res = res.unwrap();
+    assert_eq!(
+        calls[1..4].iter().map(|c| c.1.clone()).collect::<Vec<_>>(),
+        vec![vec![7, 1], vec![8, 1], vec![9, 1]]
+    );
+    assert_eq!(res.results(step.unwrap()), &[14, 16, 18]);
+    assert_eq!(res.result(after), Some(1));
 }

@@ -42,6 +42,12 @@ pub(crate) fn run(
             0x07 => r[dst] = r[dst].wrapping_add(imm),
             0x0f => r[dst] = r[dst].wrapping_add(r[src]),
             0x27 => r[dst] = r[dst].wrapping_mul(imm),
+            0x57 => r[dst] &= imm,
+            0x71 => {
+                let (p, _) = mem(r[src].wrapping_add(i.off as i64 as u64), ctx, &mut stack);
+                // SAFETY: `p` points at a byte inside `ctx` or `stack`.
+                r[dst] = unsafe { p.read() } as u64;
+            }
             0x18 => {
                 let hi = prog[pc].imm as u32 as u64;
                 r[dst] = (i.imm as u32 as u64) | (hi << 32);

@@ -1,0 +1,269 @@
+//! The calls a batch runs, and their encoding in the batch context.
+
+use super::layout::*;
+use std::ffi::CStr;
+use std::io;
+use std::marker::PhantomData;
+
+/// Where an argument of a batched call comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// A constant.
+    Const(u64),
+    /// The result of the batch's call at this index (an earlier one).
+    Result(usize),
+}
+
+macro_rules! const_source {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Source {
+            fn from(v: $t) -> Self {
+                Source::Const(v as i64 as u64)
+            }
+        }
+    )*};
+}
+const_source!(i32, u32, i64, usize);
+
+impl From<u64> for Source {
+    fn from(v: u64) -> Self {
+        Source::Const(v)
+    }
+}
+
+/// One system call of a batch. Typed constructors borrow the buffers the
+/// call reads or writes for `'a`, so the kernel gets an address only with
+/// the length of what is there.
+#[derive(Debug)]
+pub struct Call<'a> {
+    name: &'static str,
+    nr: i64,
+    args: [Source; 6],
+    stop_on_error: bool,
+    _data: PhantomData<&'a mut [u8]>,
+}
+
+fn addr<T: ?Sized>(p: *const T) -> Source {
+    Source::Const(p as *const u8 as u64)
+}
+
+impl<'a> Call<'a> {
+    fn new(name: &'static str, nr: i64, given: &[Source]) -> Self {
+        let mut args = [Source::Const(0); 6];
+        args[..given.len()].copy_from_slice(given);
+        Call {
+            name,
+            nr,
+            args,
+            stop_on_error: true,
+            _data: PhantomData,
+        }
+    }
+
+    /// Leave a failure in the results and go on (the default stops).
+    pub fn continue_on_error(mut self) -> Self {
+        self.stop_on_error = false;
+        self
+    }
+
+    /// The system call's name.
+    pub fn name(&self) -> &str {
+        self.name
+    }
+
+    /// `openat(dirfd, path, flags, mode)`.
+    pub fn openat(dirfd: impl Into<Source>, path: &'a CStr, flags: i32, mode: u32) -> Self {
+        let args = [dirfd.into(), addr(path.as_ptr()), flags.into(), mode.into()];
+        Self::new("openat", libc::SYS_openat, &args)
+    }
+
+    /// `close(fd)`.
+    pub fn close(fd: impl Into<Source>) -> Self {
+        Self::new("close", libc::SYS_close, &[fd.into()])
+    }
+
+    /// `read(fd, buf, buf.len())`.
+    pub fn read(fd: impl Into<Source>, buf: &'a mut [u8]) -> Self {
+        let args = [fd.into(), addr(buf.as_ptr()), buf.len().into()];
+        Self::new("read", libc::SYS_read, &args)
+    }
+
+    /// `pread64(fd, buf, buf.len(), offset)`.
+    pub fn pread64(fd: impl Into<Source>, buf: &'a mut [u8], offset: impl Into<Source>) -> Self {
+        let args = [
+            fd.into(),
+            addr(buf.as_ptr()),
+            buf.len().into(),
+            offset.into(),
+        ];
+        Self::new("pread64", libc::SYS_pread64, &args)
+    }
+
+    /// `write(fd, data, data.len())`.
+    pub fn write(fd: impl Into<Source>, data: &'a [u8]) -> Self {
+        let args = [fd.into(), addr(data.as_ptr()), data.len().into()];
+        Self::new("write", libc::SYS_write, &args)
+    }
+
+    /// `pwrite64(fd, data, data.len(), offset)`.
+    pub fn pwrite64(fd: impl Into<Source>, data: &'a [u8], offset: impl Into<Source>) -> Self {
+        let args = [
+            fd.into(),
+            addr(data.as_ptr()),
+            data.len().into(),
+            offset.into(),
+        ];
+        Self::new("pwrite64", libc::SYS_pwrite64, &args)
+    }
+
+    /// `fstat(fd, statbuf)`.
+    pub fn fstat(fd: impl Into<Source>, statbuf: &'a mut libc::stat) -> Self {
+        Self::new("fstat", libc::SYS_fstat, &[fd.into(), addr(statbuf)])
+    }
+
+    /// `newfstatat(dirfd, path, statbuf, flags)`.
+    pub fn newfstatat(
+        dirfd: impl Into<Source>,
+        path: &'a CStr,
+        statbuf: &'a mut libc::stat,
+        flags: i32,
+    ) -> Self {
+        let args = [
+            dirfd.into(),
+            addr(path.as_ptr()),
+            addr(statbuf),
+            flags.into(),
+        ];
+        Self::new("newfstatat", libc::SYS_newfstatat, &args)
+    }
+
+    /// `getdents64(fd, buf, buf.len())`.
+    pub fn getdents64(fd: impl Into<Source>, buf: &'a mut [u8]) -> Self {
+        let args = [fd.into(), addr(buf.as_ptr()), buf.len().into()];
+        Self::new("getdents64", libc::SYS_getdents64, &args)
+    }
+
+    /// `lseek(fd, offset, whence)`.
+    pub fn lseek(fd: impl Into<Source>, offset: impl Into<Source>, whence: i32) -> Self {
+        Self::new(
+            "lseek",
+            libc::SYS_lseek,
+            &[fd.into(), offset.into(), whence.into()],
+        )
+    }
+
+    /// `fsync(fd)`.
+    pub fn fsync(fd: impl Into<Source>) -> Self {
+        Self::new("fsync", libc::SYS_fsync, &[fd.into()])
+    }
+
+    /// `ftruncate(fd, length)`.
+    pub fn ftruncate(fd: impl Into<Source>, length: impl Into<Source>) -> Self {
+        Self::new(
+            "ftruncate",
+            libc::SYS_ftruncate,
+            &[fd.into(), length.into()],
+        )
+    }
+
+    /// `mkdirat(dirfd, path, mode)`.
+    pub fn mkdirat(dirfd: impl Into<Source>, path: &'a CStr, mode: u32) -> Self {
+        let args = [dirfd.into(), addr(path.as_ptr()), mode.into()];
+        Self::new("mkdirat", libc::SYS_mkdirat, &args)
+    }
+
+    /// `unlinkat(dirfd, path, flags)`.
+    pub fn unlinkat(dirfd: impl Into<Source>, path: &'a CStr, flags: i32) -> Self {
+        let args = [dirfd.into(), addr(path.as_ptr()), flags.into()];
+        Self::new("unlinkat", libc::SYS_unlinkat, &args)
+    }
+
+    /// `getpid()`.
+    pub fn getpid() -> Self {
+        Self::new("getpid", libc::SYS_getpid, &[])
+    }
+
+    /// `getppid()`.
+    pub fn getppid() -> Self {
+        Self::new("getppid", libc::SYS_getppid, &[])
+    }
+
+    /// Any system call.
+    ///
+    /// # Safety
+    ///
+    /// The call must leave the process's memory safe: addresses it writes
+    /// through must be valid for what it writes, for as long as `'a`; it
+    /// must not unmap or change memory Rust uses, nor close fds others own.
+    pub unsafe fn raw(name: &'static str, nr: i64, args: &[Source]) -> Self {
+        assert!(args.len() <= 6, "a system call takes 6 arguments at most");
+        Self::new(name, nr, args)
+    }
+}
+
+fn put(ctx: &mut [u8], at: usize, v: u64) {
+    ctx[at..at + 8].copy_from_slice(&v.to_ne_bytes());
+}
+
+fn get(ctx: &[u8], at: usize) -> u64 {
+    u64::from_ne_bytes(ctx[at..at + 8].try_into().unwrap())
+}
+
+/// The context for running `calls` on a batch of `capacity`.
+pub(crate) fn encode(calls: &[Call<'_>], capacity: usize) -> io::Result<Vec<u8>> {
+    let invalid = |msg: String| io::Error::new(io::ErrorKind::InvalidInput, msg);
+    if calls.len() > capacity {
+        return Err(invalid(format!(
+            "{} calls, more than the batch's capacity of {capacity}",
+            calls.len()
+        )));
+    }
+    let mut ctx = vec![0u8; size(capacity)];
+    put(&mut ctx, COUNT, calls.len() as u64);
+    for (i, call) in calls.iter().enumerate() {
+        let e = ENTRIES + i * ENTRY;
+        put(&mut ctx, e + NR, call.nr as u64);
+        for (j, src) in call.args.iter().enumerate() {
+            match *src {
+                Source::Const(v) => put(&mut ctx, e + ARGS + 8 * j, v),
+                Source::Result(k) if k < i => ctx[e + SOURCES + j] = k as u8 + 1,
+                Source::Result(k) => {
+                    return Err(invalid(format!(
+                        "call {i} ({}): argument {j} is the result of call {k}, which is not an earlier call",
+                        call.name
+                    )))
+                }
+            }
+        }
+        let flags = if call.stop_on_error { STOP_ON_ERROR } else { 0 };
+        put(&mut ctx, e + FLAGS, flags);
+    }
+    for i in 0..capacity {
+        put(&mut ctx, results(capacity) + 8 * i, i64::MIN as u64);
+    }
+    Ok(ctx)
+}
+
+/// Each call's result, or the error of the call that stopped the batch.
+pub(crate) fn decode(
+    calls: &[Call<'_>],
+    ctx: &[u8],
+    capacity: usize,
+    ret: io::Result<i64>,
+) -> io::Result<Vec<i64>> {
+    let status = get(ctx, STATUS) as usize;
+    match ret {
+        Err(e) if status != 0 => {
+            return Err(super::step_error(
+                calls,
+                status - 1,
+                e.raw_os_error().unwrap_or(libc::EIO),
+            ))
+        }
+        Err(e) => return Err(e),
+        Ok(_) => {}
+    }
+    Ok((0..calls.len())
+        .map(|i| get(ctx, results(capacity) + 8 * i) as i64)
+        .collect())
+}

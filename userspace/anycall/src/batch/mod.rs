@@ -1,0 +1,122 @@
+//! Batches: one generic program, loaded once, that runs whatever list of
+//! system calls its context describes. For callers whose batches change
+//! shape every time; a [`crate::chain::Chain`] is faster when the shape is
+//! fixed.
+//!
+//! ```no_run
+//! use anycall::batch::{Batch, Call, Source};
+//! let batch = Batch::load(16).unwrap();
+//! let mut buf = [0u8; 64];
+//! let mut calls = [
+//!     Call::openat(libc::AT_FDCWD, c"/etc/hostname", libc::O_RDONLY, 0),
+//!     Call::read(Source::Result(0), &mut buf),
+//!     Call::close(Source::Result(0)),
+//! ];
+//! let results = batch.run(&mut calls).unwrap();
+//! println!("read {} bytes", results[1]);
+//! ```
+
+mod calls;
+mod codegen;
+#[cfg(test)]
+mod tests;
+
+pub use calls::{Call, Source};
+
+use crate::chain::StepError;
+use crate::{kernel, Program};
+use std::io;
+
+/// Calls one batch program may run at most per `anycall()`.
+pub const MAX_CAPACITY: usize = 512;
+
+/// Where things are in a batch context.
+pub(crate) mod layout {
+    /// 0 when the batch ran to its end, else 1 + the call that stopped it.
+    pub const STATUS: usize = 0;
+    pub const COUNT: usize = 8;
+    pub const ENTRIES: usize = 16;
+    /// One entry: number, 6 arguments, sources (a byte per argument: 0 the
+    /// constant, k the result of call k - 1), flags.
+    pub const ENTRY: usize = 72;
+    pub const NR: usize = 0;
+    pub const ARGS: usize = 8;
+    pub const SOURCES: usize = 56;
+    pub const FLAGS: usize = 64;
+    /// Stop the batch when this call fails.
+    pub const STOP_ON_ERROR: u64 = 1;
+
+    pub fn results(capacity: usize) -> usize {
+        ENTRIES + ENTRY * capacity
+    }
+
+    pub fn size(capacity: usize) -> usize {
+        results(capacity) + 8 * capacity
+    }
+}
+
+/// The batch program, loaded for batches of up to `capacity` calls.
+#[derive(Debug)]
+pub struct Batch {
+    program: Program,
+    capacity: usize,
+}
+
+impl Batch {
+    /// Loads the batch program for up to `capacity` calls per run (at most
+    /// [`MAX_CAPACITY`]). Every run copies a context of about 80 bytes per
+    /// call of capacity in and out, so choose it near the batches you run.
+    pub fn load(capacity: usize) -> io::Result<Batch> {
+        if capacity == 0 || capacity > MAX_CAPACITY {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("a batch holds 1 to {MAX_CAPACITY} calls, not {capacity}"),
+            ));
+        }
+        if !kernel::support().syscall {
+            return Err(kernel::missing("loading the batch program"));
+        }
+        let id = kernel::kfunc_btf_id(kernel::SYSCALL_KFUNC)?;
+        let insns = codegen::generate(capacity, id);
+        let fd = crate::load::load_sleepable(
+            anycall_sys::BPF_PROG_TYPE_ANYCALL,
+            "anycall_batch",
+            &insns,
+        )?;
+        Ok(Batch {
+            program: Program::from_fd(fd, "anycall_batch".into()),
+            capacity,
+        })
+    }
+
+    /// The most calls one run takes.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// Runs `calls` in one `anycall()` and returns each call's result. A
+    /// failing call that stops the batch (the default) gives an error that
+    /// names it ([`StepError`]); calls made
+    /// [`Call::continue_on_error`] leave their negative errno in the
+    /// results instead.
+    pub fn run(&self, calls: &mut [Call<'_>]) -> io::Result<Vec<i64>> {
+        let mut ctx = calls::encode(calls, self.capacity)?;
+        let ret = self.program.call_bytes(&mut ctx);
+        calls::decode(calls, &ctx, self.capacity, ret)
+    }
+
+    /// The loaded program.
+    pub fn program(&self) -> &Program {
+        &self.program
+    }
+}
+
+pub(crate) fn step_error(calls: &[Call<'_>], index: usize, errno: i32) -> io::Error {
+    StepError {
+        step: index,
+        name: calls[index].name().to_string(),
+        iteration: None,
+        errno,
+    }
+    .into()
+}
