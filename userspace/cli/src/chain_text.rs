@@ -1,0 +1,248 @@
+//! The text form of a chain: `openat AT_FDCWD "/etc/hostname" O_RDONLY;
+//! read $0 buf:64; close $0`.
+
+use std::fmt;
+
+/// An argument as written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Token {
+    /// A number or a constant.
+    Num(u64),
+    /// A quoted string: a path, or data to write.
+    Str(String),
+    /// `$N`: the result of step N.
+    Ref(usize),
+    /// `buf:N`: an N-byte buffer to read into.
+    Buf(usize),
+}
+
+/// A step as written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TextStep {
+    pub name: String,
+    pub args: Vec<Token>,
+    /// Written with a trailing `?`: go on when it fails.
+    pub keep_going: bool,
+}
+
+/// A parse error: which step, and what.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ParseError {
+    pub step: usize,
+    pub message: String,
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "step {}: {}", self.step, self.message)
+    }
+}
+
+const CONSTANTS: &[(&str, i64)] = &[
+    ("AT_FDCWD", libc::AT_FDCWD as i64),
+    ("AT_SYMLINK_NOFOLLOW", libc::AT_SYMLINK_NOFOLLOW as i64),
+    ("AT_REMOVEDIR", libc::AT_REMOVEDIR as i64),
+    ("O_RDONLY", libc::O_RDONLY as i64),
+    ("O_WRONLY", libc::O_WRONLY as i64),
+    ("O_RDWR", libc::O_RDWR as i64),
+    ("O_CREAT", libc::O_CREAT as i64),
+    ("O_EXCL", libc::O_EXCL as i64),
+    ("O_TRUNC", libc::O_TRUNC as i64),
+    ("O_APPEND", libc::O_APPEND as i64),
+    ("O_DIRECTORY", libc::O_DIRECTORY as i64),
+    ("O_CLOEXEC", libc::O_CLOEXEC as i64),
+    ("SEEK_SET", libc::SEEK_SET as i64),
+    ("SEEK_CUR", libc::SEEK_CUR as i64),
+    ("SEEK_END", libc::SEEK_END as i64),
+    ("STDIN_FILENO", 0),
+    ("STDOUT_FILENO", 1),
+    ("STDERR_FILENO", 2),
+];
+
+fn number(word: &str) -> Result<u64, String> {
+    let mut total = 0u64;
+    for part in word.split('|') {
+        let v = if let Some(&(_, v)) = CONSTANTS.iter().find(|(n, _)| *n == part) {
+            v as u64
+        } else if let Some(hex) = part.strip_prefix("0x") {
+            u64::from_str_radix(hex, 16).map_err(|_| format!("{part:?} is not a number"))?
+        } else if let Some(oct) = part.strip_prefix("0o") {
+            u64::from_str_radix(oct, 8).map_err(|_| format!("{part:?} is not a number"))?
+        } else if let Ok(v) = part.parse::<i64>() {
+            v as u64
+        } else {
+            part.parse::<u64>().map_err(|_| {
+                format!("{part:?} is not a number, a known constant, \"a string\", $N or buf:N")
+            })?
+        };
+        total |= v;
+    }
+    Ok(total)
+}
+
+/// Splits `text` into steps.
+pub fn parse(text: &str) -> Result<Vec<TextStep>, ParseError> {
+    let mut steps = Vec::new();
+    let mut words: Vec<(String, bool)> = Vec::new();
+    let mut chars = text.chars().peekable();
+    let finish =
+        |words: &mut Vec<(String, bool)>, steps: &mut Vec<TextStep>| -> Result<(), ParseError> {
+            if words.is_empty() {
+                return Ok(());
+            }
+            let step = steps.len();
+            let err = |message: String| ParseError { step, message };
+            let mut keep_going = false;
+            if let Some((last, false)) = words.last_mut() {
+                if last == "?" {
+                    words.pop();
+                    keep_going = true;
+                } else if let Some(stripped) = last.strip_suffix('?') {
+                    *last = stripped.to_string();
+                    keep_going = true;
+                }
+            }
+            let (name, quoted) = words.remove(0);
+            if quoted {
+                return Err(err(format!(
+                    "a step starts with a system call name, not \"{name}\""
+                )));
+            }
+            let mut args = Vec::new();
+            for (w, quoted) in words.drain(..) {
+                args.push(if quoted {
+                    Token::Str(w)
+                } else if let Some(n) = w.strip_prefix('$') {
+                    Token::Ref(
+                        n.parse()
+                            .map_err(|_| err(format!("{w:?}: $ takes a step number")))?,
+                    )
+                } else if let Some(n) = w.strip_prefix("buf:") {
+                    Token::Buf(
+                        n.parse()
+                            .map_err(|_| err(format!("{w:?}: buf: takes a size")))?,
+                    )
+                } else {
+                    Token::Num(number(&w).map_err(err)?)
+                });
+            }
+            steps.push(TextStep {
+                name,
+                args,
+                keep_going,
+            });
+            Ok(())
+        };
+    let mut word = String::new();
+    while let Some(c) = chars.next() {
+        match c {
+            ';' | '\n' => {
+                if !word.is_empty() {
+                    words.push((std::mem::take(&mut word), false));
+                }
+                finish(&mut words, &mut steps)?;
+            }
+            '#' => {
+                while chars.peek().is_some_and(|&c| c != '\n') {
+                    chars.next();
+                }
+            }
+            '"' => {
+                let mut s = String::new();
+                loop {
+                    match chars.next() {
+                        None => {
+                            return Err(ParseError {
+                                step: steps.len(),
+                                message: "a string without its closing quote".into(),
+                            })
+                        }
+                        Some('"') => break,
+                        Some('\\') => match chars.next() {
+                            Some('n') => s.push('\n'),
+                            Some('t') => s.push('\t'),
+                            Some('0') => s.push('\0'),
+                            Some(other) => s.push(other),
+                            None => {}
+                        },
+                        Some(other) => s.push(other),
+                    }
+                }
+                words.push((s, true));
+            }
+            c if c.is_whitespace() => {
+                if !word.is_empty() {
+                    words.push((std::mem::take(&mut word), false));
+                }
+            }
+            c => word.push(c),
+        }
+    }
+    if !word.is_empty() {
+        words.push((word, false));
+    }
+    finish(&mut words, &mut steps)?;
+    if steps.is_empty() {
+        return Err(ParseError {
+            step: 0,
+            message: "the chain has no step".into(),
+        });
+    }
+    Ok(steps)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_steps_arguments_and_policies() {
+        let steps = parse(
+            "openat AT_FDCWD \"/etc/host name\" O_RDONLY|O_CLOEXEC; read $0 buf:64 ?\n\
+             # a comment\n write 1 \"a\\nb\"; lseek $0 -1 0x10?",
+        )
+        .unwrap();
+        assert_eq!(steps.len(), 4);
+        assert_eq!(steps[0].name, "openat");
+        assert_eq!(
+            steps[0].args,
+            vec![
+                Token::Num(libc::AT_FDCWD as i64 as u64),
+                Token::Str("/etc/host name".into()),
+                Token::Num((libc::O_RDONLY | libc::O_CLOEXEC) as u64),
+            ]
+        );
+        assert!(!steps[0].keep_going);
+        assert_eq!(steps[1].args, vec![Token::Ref(0), Token::Buf(64)]);
+        assert!(steps[1].keep_going);
+        assert_eq!(
+            steps[2].args,
+            vec![Token::Num(1), Token::Str("a\nb".into())]
+        );
+        assert_eq!(
+            steps[3].args,
+            vec![Token::Ref(0), Token::Num(u64::MAX), Token::Num(16)]
+        );
+        assert!(steps[3].keep_going);
+    }
+
+    #[test]
+    fn errors_name_the_step() {
+        assert_eq!(
+            parse("getpid; read O_BOGUS buf:1").unwrap_err().to_string(),
+            "step 1: \"O_BOGUS\" is not a number, a known constant, \"a string\", $N or buf:N"
+        );
+        assert_eq!(
+            parse("openat 1 \"/x").unwrap_err().to_string(),
+            "step 0: a string without its closing quote"
+        );
+        assert_eq!(
+            parse(" ; ").unwrap_err().to_string(),
+            "step 0: the chain has no step"
+        );
+        assert_eq!(
+            parse("close $x").unwrap_err().to_string(),
+            "step 0: \"$x\": $ takes a step number"
+        );
+    }
+}

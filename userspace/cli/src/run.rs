@@ -1,0 +1,63 @@
+//! `anycall run`: load a program from an ELF object and run it.
+
+use anycall::Program;
+use std::io;
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Instant;
+
+pub fn run(
+    prog: &Path,
+    name: Option<&str>,
+    ctx_file: Option<&Path>,
+    ctx_size: usize,
+    out: Option<&Path>,
+    repeat: u64,
+) -> io::Result<ExitCode> {
+    let elf = std::fs::read(prog)
+        .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", prog.display())))?;
+    let program = Program::from_elf(&elf, name)
+        .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", prog.display())))?;
+    let mut ctx = match ctx_file {
+        Some(f) => std::fs::read(f)
+            .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", f.display())))?,
+        None => vec![0u8; ctx_size],
+    };
+    let original = ctx.clone();
+    let start = Instant::now();
+    let mut ret = Ok(0);
+    for i in 0..repeat.max(1) {
+        if i > 0 {
+            ctx.copy_from_slice(&original);
+        }
+        ret = program.call_bytes(&mut ctx);
+    }
+    let elapsed = start.elapsed();
+    match &ret {
+        Ok(v) => println!("{} returned {v}", program.name()),
+        Err(e) => println!("{} failed: {e}", program.name()),
+    }
+    if repeat > 1 {
+        println!(
+            "{repeat} runs, {:.0} ns per anycall()",
+            elapsed.as_nanos() as f64 / repeat as f64
+        );
+    }
+    if let Some(out) = out {
+        std::fs::write(out, &ctx)?;
+    } else if !ctx.is_empty() {
+        println!("context after the run ({} bytes):", ctx.len());
+        for (k, chunk) in ctx.chunks(16).take(16).enumerate() {
+            let hex: Vec<String> = chunk.iter().map(|b| format!("{b:02x}")).collect();
+            println!("  {:04x}  {}", k * 16, hex.join(" "));
+        }
+        if ctx.len() > 256 {
+            println!("  ... (--out FILE writes all of it)");
+        }
+    }
+    Ok(if ret.is_ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}

@@ -1,0 +1,25 @@
+//! Runs on the host, whose kernel has no AnyCall: `anycall check` says so.
+
+#[test]
+fn check_says_clearly_that_this_kernel_has_no_anycall() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_anycall"))
+        .arg("check")
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("[missing] system call anycall() (number 511)"), "{text}");
+    assert!(text.contains("[missing] kfunc bpf_anycall_syscall"), "{text}");
+    assert!(text.contains("AnyCall is not available: boot a kernel built with the AnyCall series"), "{text}");
+}
+
+#[test]
+fn chain_errors_name_the_step_before_touching_the_kernel() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_anycall"))
+        .args(["chain", "getpid; read $3 buf:8"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(err, "anycall: step 1 (read): $3 is not an earlier step\n");
+}
