@@ -195,7 +195,7 @@ impl ElfObject {
                 io::ErrorKind::InvalidData,
                 format!(
                     "not a BPF ELF object libbpf can open: {}",
-                    io::Error::from_raw_os_error(errno)
+                    libbpf_strerror(errno)
                 ),
             ));
         }
@@ -300,6 +300,16 @@ fn quiet_libbpf() {
         // SAFETY: `quiet` has the signature libbpf expects and touches nothing.
         unsafe { bpf::libbpf_set_print(Some(quiet)) };
     });
+}
+
+/// libbpf's message for its own error codes (4000 and up) and errnos.
+fn libbpf_strerror(errno: i32) -> String {
+    let mut buf = [0u8; 128];
+    // SAFETY: `buf` is writable for its length; libbpf NUL-terminates.
+    unsafe { bpf::libbpf_strerror(errno, buf.as_mut_ptr().cast::<c_char>(), buf.len() as _) };
+    CStr::from_bytes_until_nul(&buf)
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|_| format!("error {errno}"))
 }
 
 fn prog_info(fd: BorrowedFd<'_>) -> io::Result<bpf::bpf_prog_info> {

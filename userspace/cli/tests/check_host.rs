@@ -8,9 +8,18 @@ fn check_says_clearly_that_this_kernel_has_no_anycall() {
         .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
     assert_eq!(out.status.code(), Some(1), "{text}");
-    assert!(text.contains("[missing] system call anycall() (number 511)"), "{text}");
-    assert!(text.contains("[missing] kfunc bpf_anycall_syscall"), "{text}");
-    assert!(text.contains("AnyCall is not available: boot a kernel built with the AnyCall series"), "{text}");
+    assert!(
+        text.contains("[missing] system call anycall() (number 511)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("[missing] kfunc bpf_anycall_syscall"),
+        "{text}"
+    );
+    assert!(
+        text.contains("AnyCall is not available: boot a kernel built with the AnyCall series"),
+        "{text}"
+    );
 }
 
 #[test]

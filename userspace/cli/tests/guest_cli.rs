@@ -3,7 +3,10 @@
 use std::process::Command;
 
 fn anycall(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_anycall")).args(args).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_anycall"))
+        .args(args)
+        .output()
+        .unwrap();
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8(out.stdout).unwrap(),
@@ -15,9 +18,18 @@ fn anycall(args: &[&str]) -> (i32, String, String) {
 fn guest_check_finds_everything() {
     let (code, out, _) = anycall(&["check"]);
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("[ok] system call anycall() (number 511)"), "{out}");
-    assert!(out.contains("[ok] program type BPF_PROG_TYPE_ANYCALL (33)"), "{out}");
-    assert!(out.contains("[ok] kfunc bpf_anycall_syscall (BTF id"), "{out}");
+    assert!(
+        out.contains("[ok] system call anycall() (number 511)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("[ok] program type BPF_PROG_TYPE_ANYCALL (33)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("[ok] kfunc bpf_anycall_syscall (BTF id"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -31,19 +43,31 @@ fn guest_chain_runs_text_and_shows_results() {
     let (code, out, err) = anycall(&["chain", &text]);
     assert_eq!(code, 0, "{out}{err}");
     let lines: Vec<&str> = out.lines().collect();
-    assert!(lines[0].starts_with(&format!("[0] openat(-100, \"{}\", 0) = ", path.display())), "{out}");
+    assert!(
+        lines[0].starts_with(&format!("[0] openat(-100, \"{}\", 0) = ", path.display())),
+        "{out}"
+    );
     assert_eq!(lines[1], "[1] read($0, buf:64) = 10");
     assert_eq!(lines[2], "      \"some text\\n\"");
     assert_eq!(lines[3], "[2] fstat($0) = 0");
     assert!(lines[4].starts_with("      size 10 mode 100"), "{out}");
     assert_eq!(lines[5], "[3] close($0) = 0");
-    assert_eq!(lines[6], "[4] openat(-100, \"/nonexistent\", 0) = -2 (No such file or directory (os error 2))");
+    assert_eq!(
+        lines[6],
+        "[4] openat(-100, \"/nonexistent\", 0) = -2 (No such file or directory (os error 2))"
+    );
     assert_eq!(lines[7], format!("[5] getppid() = {}", std::process::id()));
 
     // Without `?`, a failure stops the chain and names the step.
-    let (code, _, err) = anycall(&["chain", "getpid; openat AT_FDCWD \"/nonexistent\" 0; getpid"]);
+    let (code, _, err) = anycall(&[
+        "chain",
+        "getpid; openat AT_FDCWD \"/nonexistent\" 0; getpid",
+    ]);
     assert_eq!(code, 1);
-    assert_eq!(err, "anycall: step 1 (openat) failed: No such file or directory (os error 2)\n");
+    assert_eq!(
+        err,
+        "anycall: step 1 (openat) failed: No such file or directory (os error 2)\n"
+    );
 }
 
 #[test]
@@ -51,13 +75,26 @@ fn guest_run_loads_an_object_and_times_it() {
     let obj = std::env::temp_dir().join(format!("read_file-{}.bpf.o", std::process::id()));
     std::fs::write(&obj, anycall_examples::objects::READ_FILE).unwrap();
     // A zero context: the path is NULL, so openat fails with EFAULT.
-    let (code, out, _) = anycall(&["run", obj.to_str().unwrap(), "--ctx-size", "48", "--repeat", "10"]);
+    let (code, out, _) = anycall(&[
+        "run",
+        obj.to_str().unwrap(),
+        "--ctx-size",
+        "48",
+        "--repeat",
+        "10",
+    ]);
     assert_eq!(code, 1, "{out}");
-    assert!(out.starts_with("read_file failed: Bad address (os error 14)\n10 runs, "), "{out}");
+    assert!(
+        out.starts_with("read_file failed: Bad address (os error 14)\n10 runs, "),
+        "{out}"
+    );
 
     let refused = std::env::temp_dir().join("refused.bpf.o");
     std::fs::write(&refused, anycall_examples::objects::REFUSED).unwrap();
     let (code, _, err) = anycall(&["run", refused.to_str().unwrap(), "--ctx-size", "8"]);
     assert_eq!(code, 1);
-    assert!(err.contains("math between fp pointer and register"), "{err}");
+    assert!(
+        err.contains("math between fp pointer and register"),
+        "{err}"
+    );
 }

@@ -111,3 +111,41 @@ fn guest_programs_pin_and_open_from_bpffs() {
     assert_eq!(&buf[..n], b"Linux\n");
     assert!(Program::open_pinned("/sys/fs/bpf/nothing-here").is_err());
 }
+
+#[test]
+fn guest_chain_examples_match_direct_calls() {
+    use anycall_examples::chain::{FileReader, StatBurst};
+    let dir = scratch("chain-ex");
+    let names: Vec<CString> = (0..100)
+        .map(|i| {
+            let p = dir.join(format!("s{i}"));
+            if i != 50 {
+                std::fs::write(&p, vec![b'z'; i * 2]).unwrap();
+            }
+            CString::new(p.to_str().unwrap()).unwrap()
+        })
+        .collect();
+
+    let reader = FileReader::new().unwrap();
+    let mut buf = [0u8; 512];
+    let n = reader.read(&names[7], &mut buf).unwrap();
+    assert_eq!(&buf[..n], &[b'z'; 14]);
+    let err = reader.read(&names[50], &mut buf).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "step 0 (openat) failed: No such file or directory (os error 2)"
+    );
+
+    let burst = StatBurst::new(128).unwrap();
+    let refs: Vec<&std::ffi::CStr> = names.iter().map(|c| c.as_c_str()).collect();
+    // SAFETY: `struct stat` is plain data; all zeroes is a valid value.
+    let mut out: Vec<libc::stat> = vec![unsafe { std::mem::zeroed() }; refs.len()];
+    let results = burst.stat_all(&refs, &mut out).unwrap();
+    for (i, r) in results.iter().enumerate() {
+        if i == 50 {
+            assert_eq!(*r, -(libc::ENOENT as i64));
+        } else {
+            assert_eq!((*r, out[i].st_size), (0, (i * 2) as i64), "entry {i}");
+        }
+    }
+}

@@ -1,0 +1,87 @@
+//! `anycall_batch_*`: the generic batch program for C.
+
+use crate::error::{guard, guard_ptr};
+use anycall::batch::{Batch, Call, Source};
+use std::ffi::c_long;
+
+/// `struct anycall_call`.
+#[repr(C)]
+pub struct AnycallCall {
+    pub nr: c_long,
+    pub args: [u64; 6],
+    pub from: [u8; 6],
+    pub continue_on_error: u8,
+}
+
+/// An opaque `struct anycall_batch`.
+pub struct AnycallBatch(Batch);
+
+/// Loads the batch program for up to `capacity` calls.
+#[no_mangle]
+pub extern "C" fn anycall_batch_load(capacity: usize) -> *mut AnycallBatch {
+    guard_ptr(|| Ok(Box::new(AnycallBatch(Batch::load(capacity)?))))
+}
+
+/// # Safety
+///
+/// `batch` came from anycall_batch_load(); `calls` points at `n` calls and
+/// `results` at room for `n` results. What the calls do is the caller's to
+/// answer for.
+#[no_mangle]
+pub unsafe extern "C" fn anycall_batch_run(
+    batch: *const AnycallBatch,
+    calls: *const AnycallCall,
+    n: usize,
+    results: *mut i64,
+) -> c_long {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let batch =
+            unsafe { batch.as_ref() }.ok_or_else(|| crate::error::invalid("the batch is NULL"))?;
+        if n > 0 && (calls.is_null() || results.is_null()) {
+            return Err(crate::error::invalid(
+                "anycall_batch_run: NULL calls or results",
+            ));
+        }
+        let raw = if n == 0 {
+            &[][..]
+        } else {
+            // SAFETY: the caller's contract.
+            unsafe { std::slice::from_raw_parts(calls, n) }
+        };
+        let mut list: Vec<Call<'_>> = raw
+            .iter()
+            .map(|c| {
+                let args: Vec<Source> = (0..6)
+                    .map(|j| match c.from[j] {
+                        0 => Source::Const(c.args[j]),
+                        k => Source::Result(k as usize - 1),
+                    })
+                    .collect();
+                // SAFETY: C callers take on what the calls do (anycall.h).
+                let call = unsafe { Call::raw("syscall", c.nr, &args) };
+                if c.continue_on_error != 0 {
+                    call.continue_on_error()
+                } else {
+                    call
+                }
+            })
+            .collect();
+        let out = batch.0.run(&mut list)?;
+        // SAFETY: the caller's contract: room for `n` results.
+        unsafe { std::ptr::copy_nonoverlapping(out.as_ptr(), results, out.len()) };
+        Ok(0)
+    }) as c_long
+}
+
+/// # Safety
+///
+/// `batch` is NULL or came from anycall_batch_load() and is not used
+/// afterwards.
+#[no_mangle]
+pub unsafe extern "C" fn anycall_batch_free(batch: *mut AnycallBatch) {
+    if !batch.is_null() {
+        // SAFETY: the caller's contract: ours, from Box::into_raw.
+        drop(unsafe { Box::from_raw(batch) });
+    }
+}
