@@ -7,7 +7,7 @@ VM := qemu-images/run-in-vm
 CARGO ?= cargo
 
 .PHONY: all deps kernel image demo test bench bench-kernel shell series check-series \
-	check-bisect export-series dev-tree clean userspace bindings
+	check-bisect export-series dev-tree clean userspace bindings install usage-doc
 
 all: kernel
 
@@ -23,6 +23,16 @@ image:
 userspace:
 	@cd userspace && $(CARGO) build --release --quiet
 
+# libanycall (shared and static), anycall.h, anycall.bpf.h, anycall.pc and
+# the anycall command under $(DESTDIR)$(PREFIX).
+PREFIX ?= /usr/local
+install:
+	@PREFIX=$(PREFIX) DESTDIR=$(DESTDIR) bash scripts/install.sh
+
+# Fill docs/usage.md's code blocks from the tested examples.
+usage-doc:
+	@bash scripts/usage-doc.sh
+
 # Regenerate userspace/anycall-sys/src/bindings.rs from the series' uapi.
 bindings: kernel
 	@bash scripts/bindings.sh
@@ -33,8 +43,10 @@ demo: deps image
 test: deps
 	@bash ci/test.sh
 
+# A root shell in the patched kernel, with the anycall command to try chains.
 shell: kernel image
-	@$(VM) --shell
+	@cd userspace && $(CARGO) build --quiet --release -p anycall-cli
+	@$(VM) --add userspace/target/x86_64-unknown-linux-gnu/release/anycall=/usr/bin/anycall --shell
 
 bench: bench-kernel
 

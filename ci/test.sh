@@ -35,6 +35,9 @@ step "kernel: Rust clippy and rustfmt" bash scripts/check-rust.sh
 step "userspace: anycall-sys bindings match the series' uapi" bash scripts/bindings.sh --check
 step "userspace: cargo test (unit tests on the host, guest_* tests in the VM)" \
 	bash -c 'cd userspace && cargo test --quiet --workspace'
+step "userspace: C examples built against the installed libanycall, run in the VM" \
+	bash scripts/c-examples.sh
+step "docs: usage.md shows the tested examples" bash scripts/usage-doc.sh --check
 step "guest: kselftest anycall" bash scripts/run-selftests.sh
 
 for f in "${failures[@]}"; do echo "failed: $f"; done

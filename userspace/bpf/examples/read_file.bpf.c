@@ -11,6 +11,7 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
+/* usage: read-file-bpf */
 struct read_state {
 	struct read_file_ctx *ctx;
 	long fd;
@@ -57,3 +58,4 @@ int read_file(struct read_file_ctx *ctx)
 		return st.err;
 	return ctx->size;
 }
+/* end usage */

@@ -149,3 +149,23 @@ fn guest_chain_examples_match_direct_calls() {
         }
     }
 }
+
+#[test]
+fn guest_batch_example_reads_each_head() {
+    let dir = scratch("batch-ex");
+    let names: Vec<CString> = (0..5)
+        .map(|i| {
+            let p = dir.join(format!("h{i}"));
+            std::fs::write(&p, format!("head of file {i} and more")).unwrap();
+            CString::new(p.to_str().unwrap()).unwrap()
+        })
+        .collect();
+    let refs: Vec<&std::ffi::CStr> = names.iter().map(|c| c.as_c_str()).collect();
+    let batch = anycall::batch::Batch::load(15).unwrap();
+    let mut bufs = vec![vec![0u8; 14]; 5];
+    let got = anycall_examples::batch::read_heads(&batch, &refs, &mut bufs).unwrap();
+    assert_eq!(got, vec![14; 5]);
+    for (i, b) in bufs.iter().enumerate() {
+        assert_eq!(b, format!("head of file {i}").as_bytes());
+    }
+}
