@@ -260,7 +260,7 @@ impl ElfObject {
             let text = CStr::from_bytes_until_nul(&log)
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            let msg = if err.raw_os_error() == Some(libc::EINVAL) && !kernel::support().syscall {
+            let msg = if !kernel::support().syscall {
                 kernel::missing(&format!("loading {pname}")).to_string()
             } else {
                 format!("loading {pname}: {err}")
