@@ -58,9 +58,9 @@ const ZERO_REGS: bindings::pt_regs = unsafe { core::mem::zeroed() };
 ///
 /// The call runs as if the task had made it directly, with its credentials,
 /// namespaces and limits, unless:
-/// - a fatal signal is pending: `-EINTR`, nothing runs;
 /// - `nr` is not a system call: `-ENOSYS`;
 /// - the call cannot run nested (see `policy.rs`): `-EOPNOTSUPP`;
+/// - a fatal signal is pending: `-EINTR`, nothing runs;
 /// - the task's seccomp policy refuses it: what `seccomp_check_nested()` says.
 ///
 /// Restart codes become `-EINTR`, and no restart state is left behind.
@@ -72,21 +72,36 @@ const ZERO_REGS: bindings::pt_regs = unsafe { core::mem::zeroed() };
 /// of the task the call is made for.
 #[no_mangle]
 pub unsafe extern "C" fn anycall_dispatch(nr: u64, args: *const u64, nargs: u32) -> isize {
-    // SAFETY: `current` is the running task, valid while it runs.
-    if unsafe { bindings::fatal_signal_pending(bindings::get_current()) } {
+    // Refused calls run nothing, signal or not: decide them first, cheaply,
+    // from the number and (for bpf()) the first argument.
+    let first = if nargs > 0 {
+        // SAFETY: the caller guarantees `nargs` readable values at `args`.
+        unsafe { args.read() }
+    } else {
+        0
+    };
+    let verdict = policy::verdict(nr, first, bindings::__NR_syscalls as u64);
+    if verdict != Verdict::Run {
+        return policy::refusal(verdict) as isize;
+    }
+
+    // One call for what the dispatch needs of the task (Rust does not read
+    // `task_struct`, see above).
+    // SAFETY: called in the task's process context.
+    let task = unsafe { bindings::anycall_task_state() };
+    if task & bindings::ANYCALL_TASK_FATAL_SIGNAL != 0 {
         return -(bindings::EINTR as isize);
+    }
+
+    if task & bindings::ANYCALL_TASK_SECCOMP != 0 {
+        // SAFETY: the caller guarantees `nargs` readable values at `args`.
+        if let Some(ret) = unsafe { seccomp_refusal(nr, args, nargs as usize) } {
+            return ret as isize;
+        }
     }
 
     // SAFETY: the caller guarantees `nargs` readable values at `args`.
     let a = unsafe { read_args(args, nargs as usize) };
-
-    let verdict = policy::verdict(nr, a[0], bindings::__NR_syscalls as u64);
-    if verdict != Verdict::Run {
-        return policy::refusal(verdict) as isize;
-    }
-    if let Some(ret) = seccomp_refusal(nr, &a) {
-        return ret as isize;
-    }
 
     let ret = run(nr, &a);
     if policy::leaves_restart_block(ret) {
@@ -138,8 +153,18 @@ fn run(nr: u64, a: &[u64; ARGS_MAX]) -> i64 {
     unsafe { bindings::x64_sys_call(&regs, nr as c_uint) as i64 }
 }
 
+/// What seccomp says to a call it refuses. Out of line, so that tasks
+/// without seccomp do not pay for the array it reads.
+///
+/// # Safety
+///
+/// `args` must point to `nargs` readable `u64`s.
 #[cfg(CONFIG_SECCOMP)]
-fn seccomp_refusal(nr: u64, a: &[u64; ARGS_MAX]) -> Option<i64> {
+#[cold]
+#[inline(never)]
+unsafe fn seccomp_refusal(nr: u64, args: *const u64, nargs: usize) -> Option<i64> {
+    // SAFETY: the caller's contract.
+    let a = unsafe { read_args(args, nargs) };
     let mut ret: isize = 0;
     // SAFETY: `a` holds the six arguments the function reads and `ret` is
     // writable; `verdict()` bounded `nr` by the table size, so it fits.
@@ -151,7 +176,12 @@ fn seccomp_refusal(nr: u64, a: &[u64; ARGS_MAX]) -> Option<i64> {
     }
 }
 
+/// Without seccomp nothing is refused.
+///
+/// # Safety
+///
+/// None needed; the signature matches the one above.
 #[cfg(not(CONFIG_SECCOMP))]
-fn seccomp_refusal(_nr: u64, _a: &[u64; ARGS_MAX]) -> Option<i64> {
+unsafe fn seccomp_refusal(_nr: u64, _args: *const u64, _nargs: usize) -> Option<i64> {
     None
 }
