@@ -15,7 +15,9 @@ use std::marker::PhantomData;
 pub struct Invocation<'c, 'a> {
     chain: &'c BuiltChain,
     program: Option<&'c Program>,
-    ctx: Vec<u8>,
+    /// The context, as 64-bit words: every field of the layout is one or
+    /// more of them.
+    ctx: Vec<u64>,
     bound: Vec<bool>,
     /// Elements bound to the array slots of each loop, or an explicit count.
     counts: Vec<Option<usize>>,
@@ -55,24 +57,30 @@ impl From<StepError> for io::Error {
 
 /// The results of a chain that ran to its end.
 #[derive(Debug, Clone)]
-pub struct Outcome {
-    results: Vec<Vec<i64>>,
+pub struct Outcome<'c> {
+    chain: &'c BuiltChain,
+    /// The context's results area, from the first step's result on.
+    results: Vec<i64>,
+    counts: Vec<Option<usize>>,
 }
 
-impl Outcome {
+impl<'c> Outcome<'c> {
     /// The result of `step` (its last iteration's, in a loop); `None` when
     /// it did not run (an earlier step's [`super::OnError::Goto`] skipped it).
     pub fn result(&self, step: Step) -> Option<i64> {
-        self.results[step.0]
-            .last()
-            .copied()
-            .filter(|&r| r != NOT_RUN)
+        self.results(step).last().copied().filter(|&r| r != NOT_RUN)
     }
 
     /// The results of `step` in each iteration (one for a step outside a
     /// loop); [`i64::MIN`] where it did not run.
     pub fn results(&self, step: Step) -> &[i64] {
-        &self.results[step.0]
+        let layout = &self.chain.layout;
+        let at = (layout.results[step.0] - layout.results[0]) / 8;
+        let n = match self.chain.plan.steps[step.0].in_loop {
+            Some(l) => self.counts[l.0].unwrap_or(0),
+            None => 1,
+        };
+        &self.results[at..at + n]
     }
 }
 
@@ -85,19 +93,16 @@ impl<'c, 'a> Invocation<'c, 'a> {
         Invocation {
             chain,
             program,
-            ctx: vec![0; chain.layout.size],
+            ctx: vec![0; chain.layout.size / 8],
             bound: vec![false; chain.plan.slots.len()],
             counts: vec![None; chain.plan.loops.len()],
             _data: PhantomData,
         }
     }
 
+    /// Stores `v` at byte offset `at` of the context (a multiple of 8).
     fn put(&mut self, at: usize, v: u64) {
-        self.ctx[at..at + 8].copy_from_slice(&v.to_ne_bytes());
-    }
-
-    fn get(&self, at: usize) -> u64 {
-        u64::from_ne_bytes(self.ctx[at..at + 8].try_into().unwrap())
+        self.ctx[at / 8] = v;
     }
 
     fn slot(&mut self, slot: &Slot, want: &str, ok: bool) -> io::Result<usize> {
@@ -281,7 +286,7 @@ impl<'c, 'a> Invocation<'c, 'a> {
     /// Runs the chain: one `anycall()`. A step that fails with
     /// [`super::OnError::Stop`] gives an error that names it
     /// ([`StepError`] inside the [`io::Error`]).
-    pub fn run(&mut self) -> io::Result<Outcome> {
+    pub fn run(&mut self) -> io::Result<Outcome<'c>> {
         let program = self.program.expect("an invocation of a loaded chain");
         self.run_with(|ctx| program.call_bytes(ctx))
     }
@@ -291,7 +296,7 @@ impl<'c, 'a> Invocation<'c, 'a> {
     pub(crate) fn run_with(
         &mut self,
         call: impl FnOnce(&mut [u8]) -> io::Result<i64>,
-    ) -> io::Result<Outcome> {
+    ) -> io::Result<Outcome<'c>> {
         if let Some(i) = self.bound.iter().position(|b| !b) {
             return Err(invalid(format!(
                 "slot {i} ({}) is not set",
@@ -303,36 +308,35 @@ impl<'c, 'a> Invocation<'c, 'a> {
                 "loop {lp}: bind its arrays or set its count before running"
             )));
         }
-        let layout = &self.chain.layout;
-        for (lp, at) in layout.loop_counts.clone().into_iter().enumerate() {
-            self.put(at, self.counts[lp].unwrap_or(0) as u64);
+        let chain = self.chain;
+        for (lp, &at) in chain.layout.loop_counts.iter().enumerate() {
+            self.ctx[at / 8] = self.counts[lp].unwrap_or(0) as u64;
         }
-        self.put(STATUS, 0);
-        self.put(ITERATION, 0);
-        for at in layout
-            .results
-            .clone()
-            .into_iter()
-            .zip(self.chain.plan.steps.iter())
-            .flat_map(|(at, s)| {
-                let n = s.in_loop.map_or(1, |l| self.chain.plan.loops[l.0].max);
-                (0..n).map(move |k| at + 8 * k)
-            })
-        {
-            self.put(at, NOT_RUN as u64);
+        self.ctx[STATUS / 8] = 0;
+        self.ctx[ITERATION / 8] = 0;
+        // What did not run keeps this mark (only iterations that can run).
+        for (i, s) in chain.plan.steps.iter().enumerate() {
+            let n = s.in_loop.map_or(1, |l| self.counts[l.0].unwrap_or(0));
+            let at = chain.layout.results[i] / 8;
+            self.ctx[at..at + n].fill(NOT_RUN as u64);
         }
+        // SAFETY: any byte pattern is a valid `u64`, and the words are
+        // viewed as their bytes only for the call.
+        let bytes = unsafe {
+            std::slice::from_raw_parts_mut(self.ctx.as_mut_ptr().cast::<u8>(), self.ctx.len() * 8)
+        };
         // A stopped chain returns the step's negative errno, which
         // anycall() returns as -1 with errno set; the status says which.
-        let ret = call(&mut self.ctx);
-        let status = self.get(STATUS) as usize;
+        let ret = call(bytes);
+        let status = self.ctx[STATUS / 8] as usize;
         match ret {
             Err(e) if status != 0 => {
                 let step = status - 1;
-                let plan = &self.chain.plan.steps[step];
+                let plan = &chain.plan.steps[step];
                 return Err(StepError {
                     step,
                     name: plan.name.clone(),
-                    iteration: plan.in_loop.map(|_| self.get(ITERATION) as usize),
+                    iteration: plan.in_loop.map(|_| self.ctx[ITERATION / 8] as usize),
                     errno: e.raw_os_error().unwrap_or(libc::EIO),
                 }
                 .into());
@@ -340,21 +344,11 @@ impl<'c, 'a> Invocation<'c, 'a> {
             Err(e) => return Err(e),
             Ok(_) => {}
         }
-        let results = self
-            .chain
-            .plan
-            .steps
-            .iter()
-            .enumerate()
-            .map(|(i, s)| {
-                let at = self.chain.layout.results[i];
-                let n = match s.in_loop {
-                    Some(l) => self.counts[l.0].unwrap_or(0),
-                    None => 1,
-                };
-                (0..n).map(|k| self.get(at + 8 * k) as i64).collect()
-            })
-            .collect();
-        Ok(Outcome { results })
+        let first = chain.layout.results[0] / 8;
+        Ok(Outcome {
+            chain,
+            results: self.ctx[first..].iter().map(|&w| w as i64).collect(),
+            counts: self.counts.clone(),
+        })
     }
 }

@@ -12,11 +12,11 @@ use std::cell::RefCell;
 
 /// Runs `built` on the host: `results(nr, args)` plays the kernel. Returns
 /// the outcome and the calls the program made.
-fn run_host(
+fn run_host<'c>(
     built: &BuiltChain,
-    mut inv: Invocation<'_, '_>,
+    inv: &mut Invocation<'c, '_>,
     mut results: impl FnMut(u64, &[u64]) -> i64,
-) -> (io::Result<Outcome>, Calls) {
+) -> (io::Result<Outcome<'c>>, Calls) {
     let prog = built.bytecode(4242);
     let calls = RefCell::new(Vec::new());
     let out = inv.run_with(|ctx| {
@@ -175,7 +175,7 @@ fn arguments_come_from_constants_slots_and_earlier_results() {
     inv.value(&v, 0x1234_5678_9abc).unwrap();
     inv.path(&path, c"/x").unwrap();
     inv.output(&out, &mut buf).unwrap();
-    let (res, calls) = run_host(&built, inv, |nr, _| nr as i64 * 10);
+    let (res, calls) = run_host(&built, &mut inv, |nr, _| nr as i64 * 10);
     let res = res.unwrap();
     let getpid = libc::SYS_getpid as u64;
     assert_eq!(calls[0], (getpid, vec![0]));
@@ -206,7 +206,7 @@ fn a_failing_step_stops_the_chain_or_jumps_as_its_policy_says() {
     b.on_error(a, OnError::Continue);
     b.on_error(c, OnError::Goto(e));
     let built = b.build().unwrap();
-    let (res, calls) = run_host(&built, Invocation::new(&built, None), |nr, _| {
+    let (res, calls) = run_host(&built, &mut Invocation::new(&built, None), |nr, _| {
         if nr <= 2 {
             -5
         } else {
@@ -220,7 +220,7 @@ fn a_failing_step_stops_the_chain_or_jumps_as_its_policy_says() {
         (Some(-5), Some(-5), None, Some(9))
     );
 
-    let (res, calls) = run_host(&built, Invocation::new(&built, None), |nr, _| {
+    let (res, calls) = run_host(&built, &mut Invocation::new(&built, None), |nr, _| {
         if nr == 4 {
             -13
         } else {
@@ -263,7 +263,7 @@ fn loops_index_arrays_and_keep_one_result_per_iteration() {
     let mut inv = Invocation::new(&built, None);
     inv.values(&vals, &[50, 51, 52, 53, 54]).unwrap();
     inv.outputs(&outs, &mut elems).unwrap();
-    let (res, calls) = run_host(&built, inv, |nr, args| {
+    let (res, calls) = run_host(&built, &mut inv, |nr, args| {
         if nr == 10 {
             100 + args[0] as i64
         } else {
@@ -292,7 +292,7 @@ fn loops_index_arrays_and_keep_one_result_per_iteration() {
     inv.values(&vals, &[1, 2, 3]).unwrap();
     inv.count(lp, 3).unwrap();
     inv.outputs(&outs, &mut elems[..3]).unwrap();
-    let (res, _) = run_host(&built, inv, |nr, args| {
+    let (res, _) = run_host(&built, &mut inv, |nr, args| {
         if nr == 11 && args[0] == 101 {
             -2
         } else {
@@ -398,7 +398,7 @@ proptest! {
             policies.push(policy);
         }
         let built = b.build().unwrap();
-        let (res, calls) = run_host(&built, Invocation::new(&built, None), |nr, _| rets[nr as usize - 1000]);
+        let (res, calls) = run_host(&built, &mut Invocation::new(&built, None), |nr, _| rets[nr as usize - 1000]);
 
         // The model.
         let mut expect_calls = Vec::new();
@@ -457,11 +457,13 @@ fn contexts_past_32_kib_are_addressed_with_an_immediate() {
         inv.values(a, &[0; 3]).unwrap();
     }
     inv.values(&arrays[4], &[7, 8, 9]).unwrap();
-    let (res, calls) = run_host(
-        &built,
-        inv,
-        |nr, args| if nr == 5 { args[0] as i64 * 2 } else { 1 },
-    );
+    let (res, calls) = run_host(&built, &mut inv, |nr, args| {
+        if nr == 5 {
+            args[0] as i64 * 2
+        } else {
+            1
+        }
+    });
     let res = res.unwrap();
     assert_eq!(
         calls[1..4].iter().map(|c| c.1.clone()).collect::<Vec<_>>(),
