@@ -21,6 +21,8 @@ pub struct Invocation<'c, 'a> {
     bound: Vec<bool>,
     /// Elements bound to the array slots of each loop, or an explicit count.
     counts: Vec<Option<usize>>,
+    /// Elements bound to each array slot.
+    lens: Vec<Option<usize>>,
     _data: PhantomData<&'a mut [u8]>,
 }
 
@@ -96,6 +98,7 @@ impl<'c, 'a> Invocation<'c, 'a> {
             ctx: vec![0; chain.layout.size / 8],
             bound: vec![false; chain.plan.slots.len()],
             counts: vec![None; chain.plan.loops.len()],
+            lens: vec![None; chain.plan.slots.len()],
             _data: PhantomData,
         }
     }
@@ -201,28 +204,31 @@ impl<'c, 'a> Invocation<'c, 'a> {
                 slot.index
             )));
         }
-        let lp = self.loop_of(slot);
-        if let Some(lp) = lp {
-            match self.counts[lp] {
-                Some(c) if c != n => {
+        // Every array of a loop, and its count, must agree: the kernel
+        // writes as many elements as the loop runs.
+        if let Some(lp) = self.loop_of(slot.index) {
+            if let Some(c) = self.counts[lp] {
+                let others = (0..self.lens.len()).any(|k| {
+                    k != slot.index && self.lens[k].is_some() && self.loop_of(k) == Some(lp)
+                });
+                if c != n && (others || self.lens[slot.index].is_none()) {
                     return Err(invalid(format!(
-                        "loop {lp}: slot {} has {n} elements, another array {c}",
+                        "loop {lp}: slot {} has {n} elements, but the loop runs {c} times",
                         slot.index
-                    )))
+                    )));
                 }
-                _ => self.counts[lp] = Some(n),
             }
+            self.counts[lp] = Some(n);
         }
+        self.lens[slot.index] = Some(n);
         Ok(at)
     }
 
     /// The loop whose steps use `slot`.
-    fn loop_of(&self, slot: &Slot) -> Option<usize> {
+    fn loop_of(&self, slot: usize) -> Option<usize> {
         self.chain.plan.steps.iter().find_map(|s| {
             let uses = s.args.iter().any(|a| match a {
-                super::Arg::Value(x) | super::Arg::Ptr(x) | super::Arg::Len(x) => {
-                    x.index == slot.index
-                }
+                super::Arg::Value(x) | super::Arg::Ptr(x) | super::Arg::Len(x) => x.index == slot,
                 _ => false,
             });
             if uses {
@@ -270,13 +276,24 @@ impl<'c, 'a> Invocation<'c, 'a> {
         Ok(self)
     }
 
-    /// Sets how many times `lp` runs, for a loop that uses no array slot.
+    /// Sets how many times `lp` runs: for a loop that uses no array slot
+    /// (with arrays, their length is the count, and a different one is
+    /// refused).
     pub fn count(&mut self, lp: Loop, n: usize) -> io::Result<&mut Self> {
         let max = self.chain.plan.loops.get(lp.0).map(|l| l.max).unwrap_or(0);
         if n > max {
             return Err(invalid(format!(
                 "loop {}: {n} iterations, more than its {max}",
                 lp.0
+            )));
+        }
+        if let Some(k) = (0..self.lens.len())
+            .find(|&k| self.loop_of(k) == Some(lp.0) && self.lens[k].is_some_and(|len| len != n))
+        {
+            return Err(invalid(format!(
+                "loop {}: {n} iterations, but slot {k} has {} elements",
+                lp.0,
+                self.lens[k].unwrap_or(0)
             )));
         }
         self.counts[lp.0] = Some(n);

@@ -335,7 +335,10 @@ fn bad_bindings_are_refused_before_running() {
         .contains("more than its 4"));
     inv.values(&vals, &[1, 2]).unwrap();
     let err = inv.paths(&paths, &[c"a", c"b", c"c"]).unwrap_err();
-    assert!(err.to_string().contains("another array 2"), "{err}");
+    assert_eq!(
+        err.to_string(),
+        "loop 0: slot 1 has 3 elements, but the loop runs 2 times"
+    );
     let err = inv.run_with(|_| unreachable!()).unwrap_err();
     assert_eq!(err.to_string(), "slot 1 (a path array) is not set");
 }
@@ -471,4 +474,44 @@ fn contexts_past_32_kib_are_addressed_with_an_immediate() {
     );
     assert_eq!(res.results(step.unwrap()), &[14, 16, 18]);
     assert_eq!(res.result(after), Some(1));
+}
+
+#[test]
+fn a_loop_never_runs_past_the_arrays_bound_to_it() {
+    let mut b = ChainBuilder::new();
+    let outs = b.outputs::<[u8; 8]>(16);
+    let vals = b.values(16);
+    let lp = b.for_each(16, |b| {
+        raw(b, 1, &[Arg::Ptr(outs), Arg::Value(vals)]);
+    });
+    let built = b.build().unwrap();
+    let mut small = [[0u8; 8]; 3];
+    let mut inv = Invocation::new(&built, None);
+    inv.outputs(&outs, &mut small).unwrap();
+    // More iterations than the output array has elements: refused.
+    let err = inv.count(lp, 10).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "loop 0: 10 iterations, but slot 0 has 3 elements"
+    );
+    let err = inv.values(&vals, &[1, 2, 3, 4]).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "loop 0: slot 1 has 4 elements, but the loop runs 3 times"
+    );
+    inv.values(&vals, &[1, 2, 3]).unwrap();
+    inv.count(lp, 3).unwrap();
+    let (res, calls) = run_host(&built, &mut inv, |_, _| 0);
+    res.unwrap();
+    assert_eq!(calls.len(), 3);
+
+    // An explicit count first: arrays must match it.
+    let mut inv = Invocation::new(&built, None);
+    inv.count(lp, 2).unwrap();
+    let mut three = [[0u8; 8]; 3];
+    let err = inv.outputs(&outs, &mut three).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "loop 0: slot 0 has 3 elements, but the loop runs 2 times"
+    );
 }
