@@ -4,6 +4,7 @@
 use super::{layout::Layout, BuiltChain, MAX_LOOP, MAX_STEPS};
 use std::fmt;
 use std::io;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A step of a chain; as an [`Arg`], its result.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -65,6 +66,8 @@ impl SlotKind {
 /// Part of the context the caller fills for each call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Slot {
+    /// The chain it belongs to (see [`Plan::id`]).
+    pub(crate) chain: u64,
     pub(crate) index: usize,
     pub(crate) kind: SlotKind,
 }
@@ -170,6 +173,8 @@ pub(crate) struct LoopPlan {
 /// Everything a chain is, as the code generator needs it.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Plan {
+    /// Tells its slots from another chain's, whose offsets would be wrong.
+    pub id: u64,
     pub steps: Vec<StepPlan>,
     pub slots: Vec<SlotKind>,
     pub loops: Vec<LoopPlan>,
@@ -202,22 +207,37 @@ impl From<BuildError> for io::Error {
 }
 
 /// Builds a chain step by step; see the [module documentation](super).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct ChainBuilder {
     plan: Plan,
     open_loop: Option<Loop>,
     errors: Vec<BuildError>,
 }
 
+impl Default for ChainBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl ChainBuilder {
     /// An empty chain.
     pub fn new() -> Self {
-        Self::default()
+        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+        ChainBuilder {
+            plan: Plan {
+                id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+                ..Plan::default()
+            },
+            open_loop: None,
+            errors: Vec::new(),
+        }
     }
 
     fn slot(&mut self, kind: SlotKind) -> Slot {
         self.plan.slots.push(kind);
         Slot {
+            chain: self.plan.id,
             index: self.plan.slots.len() - 1,
             kind,
         }
@@ -296,7 +316,13 @@ impl ChainBuilder {
 
     /// Sets what `step` does when its call fails (default: [`OnError::Stop`]).
     pub fn on_error(&mut self, step: Step, policy: OnError) -> &mut Self {
-        self.plan.steps[step.0].on_error = policy;
+        match self.plan.steps.get_mut(step.0) {
+            Some(s) => s.on_error = policy,
+            None => self.error(
+                None,
+                format!("on_error() for step {}, which does not exist", step.0),
+            ),
+        }
         self
     }
 
@@ -304,6 +330,9 @@ impl ChainBuilder {
         // An output slot must be as large as the largest write into it.
         for (arg, want) in &args {
             if let (Arg::Ptr(s), Want::Output { min } | Want::Input { min }) = (arg, want) {
+                if s.chain != self.plan.id {
+                    continue; // refused by check_arg()
+                }
                 if let SlotKind::Output { min: have } | SlotKind::Input { min: have } =
                     &mut self.plan.slots[s.index]
                 {
@@ -400,6 +429,11 @@ impl ChainBuilder {
 }
 
 fn check_arg(plan: &Plan, i: usize, step: &StepPlan, arg: Arg, want: Want) -> Result<(), String> {
+    if let Arg::Value(s) | Arg::Ptr(s) | Arg::Len(s) = arg {
+        if s.chain != plan.id {
+            return Err(format!("slot {} belongs to another chain", s.index));
+        }
+    }
     let slot_in_loop = |s: Slot| -> Result<(), String> {
         if s.kind.array_max().is_some() {
             let Some(lp) = step.in_loop else {

@@ -76,6 +76,9 @@ impl<'c> Outcome<'c> {
     /// The results of `step` in each iteration (one for a step outside a
     /// loop); [`i64::MIN`] where it did not run.
     pub fn results(&self, step: Step) -> &[i64] {
+        if step.0 >= self.chain.plan.steps.len() {
+            return &[];
+        }
         let layout = &self.chain.layout;
         let at = (layout.results[step.0] - layout.results[0]) / 8;
         let n = match self.chain.plan.steps[step.0].in_loop {
@@ -109,7 +112,7 @@ impl<'c, 'a> Invocation<'c, 'a> {
     }
 
     fn slot(&mut self, slot: &Slot, want: &str, ok: bool) -> io::Result<usize> {
-        if slot.index >= self.bound.len() {
+        if slot.chain != self.chain.plan.id || slot.index >= self.bound.len() {
             return Err(invalid(format!(
                 "slot {} is not one of this chain's",
                 slot.index
@@ -280,7 +283,9 @@ impl<'c, 'a> Invocation<'c, 'a> {
     /// (with arrays, their length is the count, and a different one is
     /// refused).
     pub fn count(&mut self, lp: Loop, n: usize) -> io::Result<&mut Self> {
-        let max = self.chain.plan.loops.get(lp.0).map(|l| l.max).unwrap_or(0);
+        let Some(max) = self.chain.plan.loops.get(lp.0).map(|l| l.max) else {
+            return Err(invalid(format!("loop {} is not one of this chain's", lp.0)));
+        };
         if n > max {
             return Err(invalid(format!(
                 "loop {}: {n} iterations, more than its {max}",

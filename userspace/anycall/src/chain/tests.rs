@@ -515,3 +515,42 @@ fn a_loop_never_runs_past_the_arrays_bound_to_it() {
         "loop 0: slot 0 has 3 elements, but the loop runs 2 times"
     );
 }
+
+#[test]
+fn handles_of_another_chain_are_refused() {
+    let mut other = ChainBuilder::new();
+    let foreign_out = other.output();
+    let foreign_path = other.path();
+    let mut b = ChainBuilder::new();
+    let path = b.path();
+    b.openat(0, &path, 0, 0);
+    b.read(0, &foreign_out);
+    let e = b.build().unwrap_err().to_string();
+    assert_eq!(
+        e,
+        "step 1: read: argument 1: slot 0 belongs to another chain"
+    );
+
+    let mut b = ChainBuilder::new();
+    let path = b.path();
+    b.openat(0, &path, 0, 0);
+    b.on_error(Step(7), OnError::Continue);
+    assert_eq!(
+        b.build().unwrap_err().to_string(),
+        "on_error() for step 7, which does not exist"
+    );
+
+    let mut b = ChainBuilder::new();
+    let path = b.path();
+    let open = b.openat(0, &path, 0, 0);
+    let built = b.build().unwrap();
+    let mut inv = Invocation::new(&built, None);
+    let err = inv.path(&foreign_path, c"/x").unwrap_err();
+    assert_eq!(err.to_string(), "slot 1 is not one of this chain's");
+    assert!(inv.count(Loop(3), 0).is_err());
+    inv.path(&path, c"/x").unwrap();
+    let (res, _) = run_host(&built, &mut inv, |_, _| 3);
+    let res = res.unwrap();
+    assert_eq!(res.result(open), Some(3));
+    assert_eq!(res.result(Step(9)), None);
+}
