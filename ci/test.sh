@@ -29,6 +29,8 @@ step "host: rustfmt and clippy (userspace/, rust-anycall/host/)" bash -c '
 	for dir in userspace rust-anycall/host; do
 		(cd "$dir" && cargo fmt --all --check && cargo clippy --quiet --workspace --all-targets -- -D warnings)
 	done'
+step "host: rustdoc without broken links (userspace/)" bash -c '
+	cd userspace && RUSTDOCFLAGS="-D warnings" cargo doc --quiet --no-deps --workspace'
 step "kernel: build" bash scripts/kernel-build.sh
 step "kernel: series applies, checkpatch --strict, in sync" bash scripts/check-series.sh
 step "kernel: Rust clippy and rustfmt" bash scripts/check-rust.sh

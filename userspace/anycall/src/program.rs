@@ -44,6 +44,12 @@ unsafe impl Context for libc::stat {}
 unsafe impl Context for libc::statx {}
 
 /// A loaded AnyCall program.
+///
+/// Calling it is safe in Rust's sense the way writing to `/proc/self/mem`
+/// is: the program makes system calls as the process, with the addresses
+/// its context holds, and what those calls write is its author's to
+/// answer for. The typed chains ([`crate::chain`]) and batches
+/// ([`crate::batch`]) are the way to get AnyCall without that.
 #[derive(Debug)]
 pub struct Program {
     fd: OwnedFd,

@@ -9,7 +9,7 @@ use std::fmt;
 use std::io;
 use std::marker::PhantomData;
 
-/// One call of a [`Chain`]: the slots bound to data that lives at least
+/// One call of a [`super::Chain`]: the slots bound to data that lives at least
 /// as long as `'a`.
 #[derive(Debug)]
 pub struct Invocation<'c, 'a> {

@@ -5,7 +5,7 @@
 //! [`ChainBuilder::syscall`]), whose arguments are constants, *slots* of the
 //! context the caller fills for each call, or the results of earlier steps.
 //! [`ChainBuilder::build`] checks the chain and generates BPF bytecode;
-//! [`Chain::load`]ed once, a chain is called many times with different slot
+//! [`BuiltChain::load`]ed once, a chain is called many times with different slot
 //! values, like a prepared statement:
 //!
 //! ```no_run
