@@ -26,13 +26,17 @@ impl Support {
 
 /// Probes the running kernel for AnyCall.
 pub fn support() -> Support {
-    // SAFETY: a null context of size 0 is valid; fd -1 fails before use.
-    let ret = unsafe { anycall_sys::anycall(-1, std::ptr::null_mut(), 0, 0) };
-    let syscall = ret == -1 && io::Error::last_os_error().raw_os_error() == Some(libc::EBADF);
     Support {
-        syscall,
+        syscall: has_syscall(),
         kfunc_btf_id: kfunc_btf_id(SYSCALL_KFUNC).ok(),
     }
+}
+
+/// Whether `anycall()` exists: one system call, without reading BTF.
+pub fn has_syscall() -> bool {
+    // SAFETY: a null context of size 0 is valid; fd -1 fails before use.
+    let ret = unsafe { anycall_sys::anycall(-1, std::ptr::null_mut(), 0, 0) };
+    ret == -1 && io::Error::last_os_error().raw_os_error() == Some(libc::EBADF)
 }
 
 /// The error for a kernel without AnyCall: says what is missing and why.

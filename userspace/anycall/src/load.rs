@@ -24,9 +24,7 @@ pub fn load_sleepable(
             match load(prog_type, name, insns, Some(&mut log)) {
                 Ok(fd) => Ok(fd),
                 Err(_) => {
-                    let text = CStr::from_bytes_until_nul(&log)
-                        .map(|s| s.to_string_lossy().into_owned())
-                        .unwrap_or_default();
+                    let text = log_text(&log);
                     Err(io::Error::new(
                         err.kind(),
                         format!("loading {name}: {err}\n{}", text.trim_end()),
@@ -35,6 +33,13 @@ pub fn load_sleepable(
             }
         }
     }
+}
+
+/// The text the verifier wrote into `log` (NUL-terminated).
+pub(crate) fn log_text(log: &[u8]) -> String {
+    CStr::from_bytes_until_nul(log)
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 fn load(

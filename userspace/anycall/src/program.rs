@@ -72,15 +72,17 @@ impl Program {
     /// section; kfunc and map references are resolved by libbpf.
     pub fn from_elf(elf: &[u8], name: Option<&str>) -> io::Result<Self> {
         match ElfObject::load(elf, name, false) {
-            Ok(prog) => Ok(prog),
-            // Load again with the verifier's log on, to report it.
-            Err(err) if err.kind() != io::ErrorKind::NotFound => {
-                match ElfObject::load(elf, name, true) {
-                    Ok(prog) => Ok(prog),
-                    Err(logged) => Err(logged),
-                }
+            // The kernel refused it: load again with the verifier's log on,
+            // to report it (not for a bad object or a missing program).
+            Err(err)
+                if !matches!(
+                    err.kind(),
+                    io::ErrorKind::NotFound | io::ErrorKind::InvalidData
+                ) =>
+            {
+                ElfObject::load(elf, name, true)
             }
-            Err(err) => Err(err),
+            loaded => loaded,
         }
     }
 
@@ -151,7 +153,7 @@ impl Program {
     pub fn call_bytes(&self, ctx: &mut [u8]) -> io::Result<i64> {
         crate::sys::anycall(self.fd.as_raw_fd(), ctx, 0).map_err(|err| {
             // ENOSYS is also what a program returns for an unknown inner call.
-            if err.raw_os_error() == Some(libc::ENOSYS) && !kernel::support().syscall {
+            if err.raw_os_error() == Some(libc::ENOSYS) && !kernel::has_syscall() {
                 kernel::missing("anycall()")
             } else {
                 err
@@ -263,10 +265,8 @@ impl ElfObject {
         let ret = unsafe { bpf::bpf_object__load(obj.0) };
         if ret < 0 {
             let err = io::Error::from_raw_os_error(-ret);
-            let text = CStr::from_bytes_until_nul(&log)
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let msg = if !kernel::support().syscall {
+            let text = crate::load::log_text(&log);
+            let msg = if !kernel::has_syscall() {
                 kernel::missing(&format!("loading {pname}")).to_string()
             } else {
                 format!("loading {pname}: {err}")

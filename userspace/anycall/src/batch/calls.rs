@@ -14,22 +14,7 @@ pub enum Source {
     Result(usize),
 }
 
-macro_rules! const_source {
-    ($($t:ty),*) => {$(
-        impl From<$t> for Source {
-            fn from(v: $t) -> Self {
-                Source::Const(v as i64 as u64)
-            }
-        }
-    )*};
-}
-const_source!(i32, u32, i64, usize);
-
-impl From<u64> for Source {
-    fn from(v: u64) -> Self {
-        Source::Const(v)
-    }
-}
+integer_constants!(Source::Const);
 
 /// One system call of a batch. Typed constructors borrow the buffers the
 /// call reads or writes for `'a`, so the kernel gets an address only with

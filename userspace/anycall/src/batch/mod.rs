@@ -73,7 +73,7 @@ impl Batch {
                 format!("a batch holds 1 to {MAX_CAPACITY} calls, not {capacity}"),
             ));
         }
-        if !kernel::support().syscall {
+        if !kernel::has_syscall() {
             return Err(kernel::missing("loading the batch program"));
         }
         let id = kernel::kfunc_btf_id(kernel::SYSCALL_KFUNC)?;

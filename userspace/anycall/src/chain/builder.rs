@@ -90,23 +90,7 @@ pub enum Arg {
     Index,
 }
 
-macro_rules! const_arg {
-    ($($t:ty),*) => {$(
-        impl From<$t> for Arg {
-            fn from(v: $t) -> Self {
-                // Sign-extended, as the kernel reads a negative int argument.
-                Arg::Const(v as i64 as u64)
-            }
-        }
-    )*};
-}
-const_arg!(i32, u32, i64, usize);
-
-impl From<u64> for Arg {
-    fn from(v: u64) -> Self {
-        Arg::Const(v)
-    }
-}
+integer_constants!(Arg::Const);
 
 impl From<Step> for Arg {
     fn from(s: Step) -> Self {
@@ -178,6 +162,22 @@ pub(crate) struct Plan {
     pub steps: Vec<StepPlan>,
     pub slots: Vec<SlotKind>,
     pub loops: Vec<LoopPlan>,
+    /// The loop whose steps use each slot (set by `build()`).
+    pub slot_loops: Vec<Option<usize>>,
+}
+
+impl Plan {
+    fn find_slot_loops(&self) -> Vec<Option<usize>> {
+        let mut found = vec![None; self.slots.len()];
+        for step in &self.steps {
+            for arg in &step.args {
+                if let Arg::Value(s) | Arg::Ptr(s) | Arg::Len(s) = arg {
+                    found[s.index] = found[s.index].or(step.in_loop.map(|l| l.0));
+                }
+            }
+        }
+        found
+    }
 }
 
 /// A chain that cannot be built: which step, and why.
@@ -362,6 +362,7 @@ impl ChainBuilder {
         if let Some(e) = self.errors.into_iter().next() {
             return Err(e);
         }
+        self.plan.slot_loops = self.plan.find_slot_loops();
         let layout = Layout::new(&self.plan);
         if layout.size > anycall_sys::ANYCALL_CTX_SIZE_MAX as usize {
             return Err(BuildError {

@@ -229,17 +229,7 @@ impl<'c, 'a> Invocation<'c, 'a> {
 
     /// The loop whose steps use `slot`.
     fn loop_of(&self, slot: usize) -> Option<usize> {
-        self.chain.plan.steps.iter().find_map(|s| {
-            let uses = s.args.iter().any(|a| match a {
-                super::Arg::Value(x) | super::Arg::Ptr(x) | super::Arg::Len(x) => x.index == slot,
-                _ => false,
-            });
-            if uses {
-                s.in_loop.map(|l| l.0)
-            } else {
-                None
-            }
-        })
+        self.chain.plan.slot_loops[slot]
     }
 
     /// Binds a value array: one value per loop iteration.

@@ -68,8 +68,7 @@ impl BuiltChain {
     /// from `/sys/kernel/btf/vmlinux`; a kernel without AnyCall gives an
     /// [`io::ErrorKind::Unsupported`] error that says so.
     pub fn load(self) -> io::Result<Chain> {
-        let support = kernel::support();
-        if !support.syscall {
+        if !kernel::has_syscall() {
             return Err(kernel::missing("loading a chain"));
         }
         let id = kernel::kfunc_btf_id(kernel::SYSCALL_KFUNC)?;
