@@ -42,10 +42,23 @@ const _: () = {
 // The C prototype in include/linux/anycall.h is the one defined here (the
 // bindings map C `long` to `isize`).
 const _: unsafe extern "C" fn(u64, *const u64, u32) -> isize = bindings::anycall_dispatch;
+const _: unsafe extern "C" fn(*const bindings::pt_regs, u64) -> isize =
+    bindings::anycall_dispatch_regs;
+const _: unsafe extern "C" fn(u64) -> bindings::sys_call_ptr_t = bindings::anycall_direct_handler;
+const _: unsafe extern "C" fn(isize) -> isize = bindings::anycall_direct_result;
+
+// The inline calls check for these results (see `inline.c`).
+const _: () = {
+    assert!(*policy::MAPPED_RESULTS.start() == -(bindings::ERESTART_RESTARTBLOCK as i64));
+    assert!(*policy::MAPPED_RESULTS.end() == -(bindings::ERESTARTSYS as i64));
+};
 
 // Task fields are only touched through C: bindgen does not reproduce the
 // alignment attribute of empty members, so its `task_struct` layout can
 // differ from the compiler's.
+
+/// Number of entries of the system-call table.
+const NR_SYSCALLS: u64 = bindings::__NR_syscalls as u64;
 
 /// Number of arguments a system call takes at most.
 const ARGS_MAX: usize = 6;
@@ -80,7 +93,7 @@ pub unsafe extern "C" fn anycall_dispatch(nr: u64, args: *const u64, nargs: u32)
     } else {
         0
     };
-    let verdict = policy::verdict(nr, first, bindings::__NR_syscalls as u64);
+    let verdict = policy::verdict(nr, first, NR_SYSCALLS);
     if verdict != Verdict::Run {
         return policy::refusal(verdict) as isize;
     }
@@ -104,11 +117,81 @@ pub unsafe extern "C" fn anycall_dispatch(nr: u64, args: *const u64, nargs: u32)
     let a = unsafe { read_args(args, nargs as usize) };
 
     let ret = run(nr, &a);
+    // SAFETY: called in the task's process context, after the call.
+    unsafe { finish(ret) as isize }
+}
+
+/// Issues system call `nr` with its arguments in `regs`, for a call site the
+/// verifier rewrote to fill `regs` itself (see `inline.c`), after checking
+/// that no signal is pending and that seccomp is off for the task. Returns
+/// what [`anycall_dispatch`] would.
+///
+/// # Safety
+///
+/// `regs` must point to a `pt_regs` whose argument registers hold the call's
+/// arguments, and the caller must be an AnyCall program running in the
+/// process context of the task the call is made for, with no signal pending
+/// and seccomp off.
+#[no_mangle]
+pub unsafe extern "C" fn anycall_dispatch_regs(regs: *const bindings::pt_regs, nr: u64) -> isize {
+    // SAFETY: the caller guarantees that `regs` points to a `pt_regs`.
+    let first = unsafe { (*regs).di } as u64;
+    let verdict = policy::verdict(nr, first, NR_SYSCALLS);
+    if verdict != Verdict::Run {
+        return policy::refusal(verdict) as isize;
+    }
+    // SAFETY: `regs` is a valid frame and `verdict()` bounded `nr` by the
+    // table size; the caller runs in the task's process context.
+    let ret = unsafe { bindings::x64_sys_call(regs, nr as c_uint) } as i64;
+    // SAFETY: called in the task's process context, after the call.
+    unsafe { finish(ret) as isize }
+}
+
+/// The handler of system call `nr` when every call of it may run, whatever
+/// its arguments, so that the verifier can have a program call it directly
+/// where the number is a constant; `None` (NULL) for the others, which go
+/// through [`anycall_dispatch_regs`].
+///
+/// The program then maps the result itself: only results in
+/// `policy::MAPPED_RESULTS` need [`anycall_direct_result`].
+#[no_mangle]
+pub extern "C" fn anycall_direct_handler(nr: u64) -> bindings::sys_call_ptr_t {
+    if !policy::runs_always(nr, NR_SYSCALLS) {
+        return None;
+    }
+    // SAFETY: `runs_always()` bounded `nr` by `__NR_syscalls`, the number of
+    // entries of `sys_call_table`, which is never written.
+    unsafe { *bindings::sys_call_table.as_ptr().add(nr as usize) }
+}
+
+/// What the program sees of `ret`, the result of a system call it issued
+/// through the handler [`anycall_direct_handler`] gave, when `ret` lies in
+/// `policy::MAPPED_RESULTS`.
+///
+/// # Safety
+///
+/// The caller must be an AnyCall program running in the process context of
+/// the task that made the call, right after it.
+#[no_mangle]
+pub unsafe extern "C" fn anycall_direct_result(ret: isize) -> isize {
+    // SAFETY: the caller's contract.
+    unsafe { finish(ret as i64) as isize }
+}
+
+/// The result of a system call as the program sees it, with no restart
+/// state left behind.
+///
+/// # Safety
+///
+/// Must be called in the process context of the task that made the call,
+/// right after it.
+#[inline(always)]
+unsafe fn finish(ret: i64) -> i64 {
     if policy::leaves_restart_block(ret) {
-        // SAFETY: called in the task's process context, after the call.
+        // SAFETY: the caller's contract.
         unsafe { bindings::anycall_forget_restart() };
     }
-    policy::program_result(ret) as isize
+    policy::program_result(ret)
 }
 
 /// The first `nargs` of `args`, the rest zero. Unrolled: a `memcpy()` call

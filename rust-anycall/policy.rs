@@ -111,6 +111,20 @@ pub(crate) fn verdict(nr: u64, arg0: u64, nr_syscalls: u64) -> Verdict {
     Verdict::Refuse
 }
 
+/// Whether every call of `nr` runs, whatever its arguments, on a kernel whose
+/// table has `nr_syscalls` entries: then the verifier may have a program
+/// call the system call's handler directly (see `dispatch.rs`).
+#[inline]
+pub(crate) fn runs_always(nr: u64, nr_syscalls: u64) -> bool {
+    let idx = nr as usize;
+    nr < nr_syscalls && (idx >= TABLE_BITS || REFUSED_BITMAP[idx / 64] & (1 << (idx % 64)) == 0)
+}
+
+/// The results [`program_result`] may change lie in this range: a caller
+/// that already has a result outside it can skip the call.
+pub(crate) const MAPPED_RESULTS: core::ops::RangeInclusive<i64> =
+    -errno::ERESTART_RESTARTBLOCK..=-errno::ERESTARTSYS;
+
 /// The result a refused or non-existent call gives the program.
 #[inline]
 pub(crate) fn refusal(verdict: Verdict) -> i64 {
@@ -125,7 +139,7 @@ pub(crate) fn refusal(verdict: Verdict) -> i64 {
 #[inline]
 pub(crate) fn program_result(ret: i64) -> i64 {
     // The restart codes are -512, -513, -514 and -516 (-515 is not one).
-    if (-errno::ERESTART_RESTARTBLOCK..=-errno::ERESTARTSYS).contains(&ret) && ret != -515 {
+    if MAPPED_RESULTS.contains(&ret) && ret != -515 {
         -errno::EINTR
     } else {
         ret

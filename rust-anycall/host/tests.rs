@@ -1,8 +1,8 @@
 //! Unit and property tests of the dispatch policy.
 
 use crate::policy::{
-    errno, leaves_restart_block, nr, program_result, refusal, verdict, Verdict, BPF_ALLOWED_CMDS,
-    REFUSED,
+    errno, leaves_restart_block, nr, program_result, refusal, runs_always, verdict, Verdict,
+    BPF_ALLOWED_CMDS, MAPPED_RESULTS, REFUSED,
 };
 use proptest::prelude::*;
 
@@ -101,8 +101,36 @@ fn unknown_515_and_positive_512_pass_through() {
     assert_eq!(program_result(512), 512);
 }
 
+#[test]
+fn only_calls_that_always_run_may_be_called_directly() {
+    assert!(runs_always(nr::BPF - 1, NR_SYSCALLS));
+    assert!(runs_always(110, NR_SYSCALLS)); // getppid
+    // bpf() runs for some commands only: its arguments must be looked at.
+    assert!(!runs_always(nr::BPF, NR_SYSCALLS));
+    for n in REFUSED {
+        assert!(!runs_always(n, NR_SYSCALLS), "{n}");
+    }
+    assert!(!runs_always(NR_SYSCALLS, NR_SYSCALLS));
+    assert!(!runs_always(u64::MAX, NR_SYSCALLS));
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(4096))]
+
+    #[test]
+    fn calls_that_always_run_run_with_any_argument(n in any::<u64>(), arg0 in any::<u64>()) {
+        if runs_always(n, NR_SYSCALLS) {
+            prop_assert_eq!(verdict(n, arg0, NR_SYSCALLS), Verdict::Run);
+        }
+    }
+
+    #[test]
+    fn results_outside_the_mapped_range_are_kept(ret in any::<i64>()) {
+        if !MAPPED_RESULTS.contains(&ret) {
+            prop_assert_eq!(program_result(ret), ret);
+            prop_assert!(!leaves_restart_block(ret));
+        }
+    }
 
     #[test]
     fn only_listed_numbers_are_refused(n in 0..NR_SYSCALLS, arg0 in any::<u64>()) {
