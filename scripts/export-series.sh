@@ -16,7 +16,7 @@ fi
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 git -C "$tree" format-patch -q --no-signature --zero-commit -o "$out" base..HEAD
-find "$PATCHES" -name '[0-9][0-9][0-9][1-9]-*.patch' -delete
+find "$PATCHES" -name '[0-9][0-9][0-9][0-9]-*.patch' ! -name '0000-*' -delete
 {
 	echo "# git am order; 0000-cover-letter.patch is not applied"
 	for p in "$out"/*.patch; do basename "$p"; done

@@ -104,7 +104,8 @@ fn unknown_515_and_positive_512_pass_through() {
 #[test]
 fn only_calls_that_always_run_may_be_called_directly() {
     assert!(runs_always(nr::BPF - 1, NR_SYSCALLS));
-    assert!(runs_always(110, NR_SYSCALLS)); // getppid
+    // getppid
+    assert!(runs_always(110, NR_SYSCALLS));
     // bpf() runs for some commands only: its arguments must be looked at.
     assert!(!runs_always(nr::BPF, NR_SYSCALLS));
     for n in REFUSED {
