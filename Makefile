@@ -7,7 +7,8 @@ VM := qemu-images/run-in-vm
 CARGO ?= cargo
 
 .PHONY: all deps kernel image demo test bench bench-kernel shell series check-series \
-	check-bisect export-series dev-tree clean userspace bindings install usage-doc
+	check-bisect export-series dev-tree clean userspace bindings install usage-doc \
+	trace-call
 
 all: kernel
 
@@ -52,6 +53,11 @@ bench: bench-kernel
 
 bench-kernel: deps image
 	@bash scripts/bench-kernel.sh
+
+# Where the instructions of one call go, function by function (gdb on QEMU).
+CALL ?= empty
+trace-call: deps image
+	@bash scripts/trace-call.sh $(CALL)
 
 series:
 	@bash scripts/make-series.sh

@@ -12,6 +12,7 @@ PACKAGES=(
 	qemu-system-x86 busybox-static cpio git
 	pkg-config zlib1g-dev libbpf-dev libzstd-dev
 	python3-ply python3-git  # checkpatch.pl (spdxcheck)
+	gdb  # make trace-call
 )
 
 missing=()
