@@ -93,9 +93,8 @@ pub unsafe extern "C" fn anycall_dispatch(nr: u64, args: *const u64, nargs: u32)
     } else {
         0
     };
-    let verdict = policy::verdict(nr, first, NR_SYSCALLS);
-    if verdict != Verdict::Run {
-        return policy::refusal(verdict) as isize;
+    if let Some(ret) = refused(nr, first) {
+        return ret;
     }
 
     // One call for what the dispatch needs of the task (Rust does not read
@@ -114,11 +113,9 @@ pub unsafe extern "C" fn anycall_dispatch(nr: u64, args: *const u64, nargs: u32)
     }
 
     // SAFETY: the caller guarantees `nargs` readable values at `args`.
-    let a = unsafe { read_args(args, nargs as usize) };
-
-    let ret = run(nr, &a);
-    // SAFETY: called in the task's process context, after the call.
-    unsafe { finish(ret) as isize }
+    let regs = regs_for(nr, &unsafe { read_args(args, nargs as usize) });
+    // SAFETY: `refused()` bounded `nr`; the caller's context.
+    unsafe { call_table(&regs, nr) }
 }
 
 /// Issues system call `nr` with its arguments in `regs`, for a call site the
@@ -135,15 +132,39 @@ pub unsafe extern "C" fn anycall_dispatch(nr: u64, args: *const u64, nargs: u32)
 #[no_mangle]
 pub unsafe extern "C" fn anycall_dispatch_regs(regs: *const bindings::pt_regs, nr: u64) -> isize {
     // SAFETY: the caller guarantees that `regs` points to a `pt_regs`.
-    let first = unsafe { (*regs).di } as u64;
-    let verdict = policy::verdict(nr, first, NR_SYSCALLS);
-    if verdict != Verdict::Run {
-        return policy::refusal(verdict) as isize;
+    let regs = unsafe { &*regs };
+    if let Some(ret) = refused(nr, regs.di as u64) {
+        return ret;
     }
-    // SAFETY: `regs` is a valid frame and `verdict()` bounded `nr` by the
-    // table size; the caller runs in the task's process context.
+    // SAFETY: `refused()` bounded `nr`; the caller's context.
+    unsafe { call_table(regs, nr) }
+}
+
+/// What a call of `nr` whose first argument is `first` gives the program
+/// without running, if the policy refuses it.
+#[inline(always)]
+fn refused(nr: u64, first: u64) -> Option<isize> {
+    match policy::verdict(nr, first, NR_SYSCALLS) {
+        Verdict::Run => None,
+        verdict => Some(policy::refusal(verdict) as isize),
+    }
+}
+
+/// Runs call `nr` with the arguments in `regs` through the architecture's
+/// table and returns what the program sees of its result.
+///
+/// # Safety
+///
+/// `nr` must be below `NR_SYSCALLS` (as [`refused`] ensures), and the caller
+/// must run in the process context of the task the call is made for.
+#[inline(always)]
+unsafe fn call_table(regs: &bindings::pt_regs, nr: u64) -> isize {
+    // x64_sys_call() is a switch, not a table lookup, so a mispredicted bound
+    // reaches no stray pointer.
+    // SAFETY: `regs` is a valid frame for the duration of the call; the
+    // caller's contract.
     let ret = unsafe { bindings::x64_sys_call(regs, nr as c_uint) } as i64;
-    // SAFETY: called in the task's process context, after the call.
+    // SAFETY: the caller's contract, after the call.
     unsafe { finish(ret) as isize }
 }
 
@@ -213,13 +234,14 @@ unsafe fn read_args(args: *const u64, nargs: usize) -> [u64; ARGS_MAX] {
     a
 }
 
-/// Runs the call through the architecture's table with the arguments where
-/// the system-call entry code would have left them.
-fn run(nr: u64, a: &[u64; ARGS_MAX]) -> i64 {
+/// A frame with the arguments where the system-call entry code would have
+/// left them.
+#[inline(always)]
+fn regs_for(nr: u64, a: &[u64; ARGS_MAX]) -> bindings::pt_regs {
     // Registers are `unsigned long`, 64 bits like the arguments on x86_64.
     // Built field by field around a zero constant, so that the compiler
     // stores the few zeroes instead of calling memset() for the whole frame.
-    let regs = bindings::pt_regs {
+    bindings::pt_regs {
         di: a[0] as usize,
         si: a[1] as usize,
         dx: a[2] as usize,
@@ -228,12 +250,7 @@ fn run(nr: u64, a: &[u64; ARGS_MAX]) -> i64 {
         r9: a[5] as usize,
         orig_ax: nr as usize,
         ..ZERO_REGS
-    };
-    // `verdict()` bounded `nr` by the table size. x64_sys_call() is a switch,
-    // not a table lookup, so a mispredicted bound reaches no stray pointer.
-    // SAFETY: `regs` is a valid frame for the duration of the call, and the
-    // caller (see `anycall_dispatch`) runs in the task's process context.
-    unsafe { bindings::x64_sys_call(&regs, nr as c_uint) as i64 }
+    }
 }
 
 /// What seccomp says to a call it refuses. Out of line, so that tasks

@@ -218,3 +218,35 @@ fn guest_chain_loop_of_the_largest_size_verifies() {
         .iter()
         .all(|s| s.st_ino == out[0].st_ino && s.st_ino != 0));
 }
+
+#[test]
+fn guest_chain_refuses_buffers_smaller_than_their_steps_use() {
+    let mut b = ChainBuilder::new();
+    let st = b.output();
+    b.fstat(0, &st);
+    let chain = b.build().unwrap().load().unwrap();
+    let stat_size = std::mem::size_of::<libc::stat>();
+    let mut small = vec![0u8; stat_size - 1];
+    let err = chain
+        .invocation()
+        .output(&st, &mut small)
+        .map(|_| ())
+        .unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+    assert!(err.to_string().starts_with("slot 0: a buffer of"), "{err}");
+    // Nor can an output slot take an input buffer.
+    let err = chain
+        .invocation()
+        .input(&st, &small)
+        .map(|_| ())
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("not an input buffer slot"),
+        "{err}"
+    );
+    let mut whole = vec![0u8; stat_size];
+    let mut call = chain.invocation();
+    call.output(&st, &mut whole).unwrap();
+    call.run().unwrap();
+    assert_ne!(whole, vec![0u8; stat_size]);
+}

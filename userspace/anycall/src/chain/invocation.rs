@@ -157,43 +157,54 @@ impl<'c, 'a> Invocation<'c, 'a> {
 
     /// Binds an input buffer slot.
     pub fn input(&mut self, slot: &Slot, data: &'a [u8]) -> io::Result<&mut Self> {
-        let kind = self.kind(slot);
-        let ok = matches!(kind, SlotKind::Input { .. });
-        if let SlotKind::Input { min } = kind {
-            if data.len() < min {
-                return Err(invalid(format!(
-                    "slot {}: {} bytes; its steps read {min}",
-                    slot.index,
-                    data.len()
-                )));
-            }
-        }
-        let at = self.slot(slot, "an input buffer slot", ok)?;
-        self.put(at, data.as_ptr() as u64);
-        self.put(at + 8, data.len() as u64);
-        self.bound[slot.index] = true;
-        Ok(self)
+        let min = match self.kind(slot) {
+            SlotKind::Input { min } => Some(min),
+            _ => None,
+        };
+        self.buffer(
+            slot,
+            "an input buffer slot",
+            min,
+            data.as_ptr() as u64,
+            data.len(),
+        )
     }
 
     /// Binds an output buffer slot; it must be as large as the largest
     /// write a step makes into it (e.g. a `struct stat` for fstat).
     pub fn output(&mut self, slot: &Slot, buf: &'a mut [u8]) -> io::Result<&mut Self> {
-        let kind = self.kind(slot);
-        let min = match kind {
-            SlotKind::Output { min } => min,
-            _ => 0,
+        let min = match self.kind(slot) {
+            SlotKind::Output { min } => Some(min),
+            _ => None,
         };
-        let ok = matches!(kind, SlotKind::Output { .. });
-        if ok && buf.len() < min {
+        self.buffer(
+            slot,
+            "an output buffer slot",
+            min,
+            buf.as_mut_ptr() as u64,
+            buf.len(),
+        )
+    }
+
+    /// Binds a buffer slot to `len` bytes at `ptr`. `min` is what its steps
+    /// read or write, `None` when the slot is not `want`.
+    fn buffer(
+        &mut self,
+        slot: &Slot,
+        want: &str,
+        min: Option<usize>,
+        ptr: u64,
+        len: usize,
+    ) -> io::Result<&mut Self> {
+        let at = self.slot(slot, want, min.is_some())?;
+        if let Some(min) = min.filter(|&min| len < min) {
             return Err(invalid(format!(
-                "slot {}: a buffer of {} bytes; its steps write up to {min}",
-                slot.index,
-                buf.len()
+                "slot {}: a buffer of {len} bytes; its steps use {min}",
+                slot.index
             )));
         }
-        let at = self.slot(slot, "an output buffer slot", ok)?;
-        self.put(at, buf.as_mut_ptr() as u64);
-        self.put(at + 8, buf.len() as u64);
+        self.put(at, ptr);
+        self.put(at + 8, len as u64);
         self.bound[slot.index] = true;
         Ok(self)
     }
