@@ -7,6 +7,10 @@
 //! applies the caller's seccomp policy, runs it through the architecture's
 //! system-call table in the caller's context and maps its result to what the
 //! program may see. The per-call path allocates nothing and takes no lock.
+//!
+//! The arguments are read once, by the C shim, into a copy only this call
+//! sees: the checks, the call and the tracepoint see the same values even
+//! when the program's array lives in memory another thread writes.
 
 use core::ffi::c_uint;
 use kernel::bindings;
@@ -41,7 +45,7 @@ const _: () = {
 
 // The C prototype in include/linux/anycall.h is the one defined here (the
 // bindings map C `long` to `isize`).
-const _: unsafe extern "C" fn(u64, *const u64, u32) -> isize = bindings::anycall_dispatch;
+const _: unsafe extern "C" fn(u64, *const u64) -> isize = bindings::anycall_dispatch;
 const _: unsafe extern "C" fn(*const bindings::pt_regs, u64) -> isize =
     bindings::anycall_dispatch_regs;
 const _: unsafe extern "C" fn(u64) -> bindings::sys_call_ptr_t = bindings::anycall_direct_handler;
@@ -70,32 +74,28 @@ const ZERO_REGS: bindings::pt_regs = unsafe { core::mem::zeroed() };
 /// the program sees it.
 ///
 /// The call runs as if the task had made it directly, with its credentials,
-/// namespaces and limits, unless:
-/// - `nr` is not a system call: `-ENOSYS`;
-/// - the call cannot run nested (see `policy.rs`): `-EOPNOTSUPP`;
+/// namespaces and limits, unless, in this order:
 /// - a fatal signal is pending: `-EINTR`, nothing runs;
-/// - the task's seccomp policy refuses it: what `seccomp_check_nested()` says.
+/// - the task is a compat task, or has entry work inner calls cannot get
+///   (ptrace syscall stops or emulation, audit, syscall user dispatch):
+///   `-EOPNOTSUPP`, nothing runs;
+/// - the task's seccomp policy refuses it: what `seccomp_check_nested()`
+///   says, for every number, as for a direct call;
+/// - `nr` is not a system call: `-ENOSYS`;
+/// - the call cannot run nested (see `policy.rs`): `-EOPNOTSUPP`.
 ///
 /// Restart codes become `-EINTR`, and no restart state is left behind.
 ///
 /// # Safety
 ///
-/// `args` must point to `nargs` readable `u64`s, `nargs` must be at most six,
-/// and the caller must be an AnyCall program running in the process context
-/// of the task the call is made for.
+/// `args` must point to six readable `u64`s that nothing else writes during
+/// the call (the C shim's copy), and the caller must be an AnyCall program
+/// running in the process context of the task the call is made for, inside
+/// its RCU tasks trace read section with migration disabled.
 #[no_mangle]
-pub unsafe extern "C" fn anycall_dispatch(nr: u64, args: *const u64, nargs: u32) -> isize {
-    // Refused calls run nothing, signal or not: decide them first, cheaply,
-    // from the number and (for bpf()) the first argument.
-    let first = if nargs > 0 {
-        // SAFETY: the caller guarantees `nargs` readable values at `args`.
-        unsafe { args.read() }
-    } else {
-        0
-    };
-    if let Some(ret) = refused(nr, first) {
-        return ret;
-    }
+pub unsafe extern "C" fn anycall_dispatch(nr: u64, args: *const u64) -> isize {
+    // SAFETY: the caller guarantees six readable values at `args`.
+    let a = unsafe { args.cast::<[u64; ARGS_MAX]>().read() };
 
     // One call for what the dispatch needs of the task (Rust does not read
     // `task_struct`, see above).
@@ -104,40 +104,50 @@ pub unsafe extern "C" fn anycall_dispatch(nr: u64, args: *const u64, nargs: u32)
     if task & bindings::ANYCALL_TASK_FATAL_SIGNAL != 0 {
         return -(bindings::EINTR as isize);
     }
+    if task & bindings::ANYCALL_TASK_REFUSE != 0 {
+        return -(bindings::EOPNOTSUPP as isize);
+    }
 
+    // Before the policy: a filter that logs or kills an attempted execve()
+    // must see it, as for a direct call.
     if task & bindings::ANYCALL_TASK_SECCOMP != 0 {
-        // SAFETY: the caller guarantees `nargs` readable values at `args`.
-        if let Some(ret) = unsafe { seccomp_refusal(nr, args, nargs as usize) } {
+        if let Some(ret) = seccomp_refusal(nr, &a) {
             return ret as isize;
         }
     }
 
-    // SAFETY: the caller guarantees `nargs` readable values at `args`.
-    let regs = regs_for(nr, &unsafe { read_args(args, nargs as usize) });
-    // SAFETY: `refused()` bounded `nr`; the caller's context.
-    unsafe { call_table(&regs, nr) }
+    if let Some(ret) = refused(nr, a[0]) {
+        return ret;
+    }
+    let regs = regs_for(nr, &a);
+    // SAFETY: `refused()` bounded `nr`; `regs` is a whole frame; the
+    // caller's context.
+    unsafe { call_table(&regs, nr, task & bindings::ANYCALL_TASK_TRACEPOINT != 0) }
 }
 
 /// Issues system call `nr` with its arguments in `regs`, for a call site the
 /// verifier rewrote to fill `regs` itself (see `inline.c`), after checking
-/// that no signal is pending and that seccomp is off for the task. Returns
-/// what [`anycall_dispatch`] would.
+/// that no signal is pending and that the task has no system-call work
+/// (seccomp, tracing, audit). Returns what [`anycall_dispatch`] would.
 ///
 /// # Safety
 ///
-/// `regs` must point to a `pt_regs` whose argument registers hold the call's
-/// arguments, and the caller must be an AnyCall program running in the
-/// process context of the task the call is made for, with no signal pending
-/// and seccomp off.
+/// `regs` must point to the part of a `pt_regs` from `r10` to `di` (the
+/// argument registers, which hold the call's arguments; the rest of the
+/// frame may be uninitialised, so no reference to it is made), and the
+/// caller must be an AnyCall program running in the process context of the
+/// task the call is made for, inside its RCU tasks trace read section with
+/// migration disabled, with no signal pending and no system-call work.
 #[no_mangle]
 pub unsafe extern "C" fn anycall_dispatch_regs(regs: *const bindings::pt_regs, nr: u64) -> isize {
-    // SAFETY: the caller guarantees that `regs` points to a `pt_regs`.
-    let regs = unsafe { &*regs };
-    if let Some(ret) = refused(nr, regs.di as u64) {
+    // SAFETY: the caller guarantees that `di` of `regs` is initialised.
+    let first = unsafe { core::ptr::addr_of!((*regs).di).read() } as u64;
+    if let Some(ret) = refused(nr, first) {
         return ret;
     }
-    // SAFETY: `refused()` bounded `nr`; the caller's context.
-    unsafe { call_table(regs, nr) }
+    // SAFETY: `refused()` bounded `nr`; the entry of `nr` reads only the
+    // argument registers of `regs`; the caller's context.
+    unsafe { call_table(regs, nr, false) }
 }
 
 /// What a call of `nr` whose first argument is `first` gives the program
@@ -151,19 +161,37 @@ fn refused(nr: u64, first: u64) -> Option<isize> {
 }
 
 /// Runs call `nr` with the arguments in `regs` through the architecture's
-/// table and returns what the program sees of its result.
+/// table and returns what the program sees of its result. The call runs
+/// outside the program's RCU tasks trace read section and migration pin (see
+/// `kfunc.c`), so that it may block for as long as the direct call could.
+/// With `trace`, the `sys_enter` and `sys_exit` tracepoints see it, as they
+/// would see the direct call.
 ///
 /// # Safety
 ///
-/// `nr` must be below `NR_SYSCALLS` (as [`refused`] ensures), and the caller
-/// must run in the process context of the task the call is made for.
+/// `nr` must be below `NR_SYSCALLS` (as [`refused`] ensures), `regs` must
+/// point to a frame whose argument registers are initialised (and, with
+/// `trace`, a whole frame), and the caller must run in the process context
+/// of the task the call is made for, as [`anycall_dispatch`] requires.
 #[inline(always)]
-unsafe fn call_table(regs: &bindings::pt_regs, nr: u64) -> isize {
+unsafe fn call_table(regs: *const bindings::pt_regs, nr: u64, trace: bool) -> isize {
+    if trace {
+        // SAFETY: a whole frame, in the task's context (the contract).
+        unsafe { bindings::anycall_trace_enter(regs, nr) };
+    }
+    // SAFETY: the contract; paired with `anycall_inner_exit()` below.
+    unsafe { bindings::anycall_inner_enter() };
     // x64_sys_call() is a switch, not a table lookup, so a mispredicted bound
     // reaches no stray pointer.
     // SAFETY: `regs` is a valid frame for the duration of the call; the
     // caller's contract.
-    let ret = unsafe { bindings::x64_sys_call(regs, nr as c_uint) } as i64;
+    let ret = unsafe { bindings::x64_sys_call(regs, nr as c_uint) };
+    // SAFETY: right after `anycall_inner_enter()`.
+    let ret = unsafe { bindings::anycall_inner_exit(ret) } as i64;
+    if trace {
+        // SAFETY: as above.
+        unsafe { bindings::anycall_trace_exit(regs, ret as isize) };
+    }
     // SAFETY: the caller's contract, after the call.
     unsafe { finish(ret) as isize }
 }
@@ -180,9 +208,11 @@ pub extern "C" fn anycall_direct_handler(nr: u64) -> bindings::sys_call_ptr_t {
     if !policy::runs_always(nr, NR_SYSCALLS) {
         return None;
     }
-    // SAFETY: `runs_always()` bounded `nr` by `__NR_syscalls`, the number of
-    // entries of `sys_call_table`, which is never written.
-    unsafe { *bindings::sys_call_table.as_ptr().add(nr as usize) }
+    // Load time only, but a bound check the CPU may not speculate past.
+    let idx = policy::index_nospec(nr, NR_SYSCALLS);
+    // SAFETY: `idx` is below `__NR_syscalls`, the number of entries of
+    // `sys_call_table`, which is never written.
+    unsafe { *bindings::sys_call_table.as_ptr().add(idx) }
 }
 
 /// What the program sees of `ret`, the result of a system call it issued
@@ -215,25 +245,6 @@ unsafe fn finish(ret: i64) -> i64 {
     policy::program_result(ret)
 }
 
-/// The first `nargs` of `args`, the rest zero. Unrolled: a `memcpy()` call
-/// would cost more than the copy.
-///
-/// # Safety
-///
-/// `args` must point to `nargs` readable `u64`s.
-#[inline(always)]
-unsafe fn read_args(args: *const u64, nargs: usize) -> [u64; ARGS_MAX] {
-    let mut a = [0u64; ARGS_MAX];
-    for (i, arg) in a.iter_mut().enumerate() {
-        if i >= nargs {
-            break;
-        }
-        // SAFETY: `i < nargs`, and the caller guarantees `nargs` values.
-        *arg = unsafe { args.add(i).read() };
-    }
-    a
-}
-
 /// A frame with the arguments where the system-call entry code would have
 /// left them.
 #[inline(always)]
@@ -254,21 +265,16 @@ fn regs_for(nr: u64, a: &[u64; ARGS_MAX]) -> bindings::pt_regs {
 }
 
 /// What seccomp says to a call it refuses. Out of line, so that tasks
-/// without seccomp do not pay for the array it reads.
-///
-/// # Safety
-///
-/// `args` must point to `nargs` readable `u64`s.
+/// without seccomp do not pay for it.
 #[cfg(CONFIG_SECCOMP)]
 #[cold]
 #[inline(never)]
-unsafe fn seccomp_refusal(nr: u64, args: *const u64, nargs: usize) -> Option<i64> {
-    // SAFETY: the caller's contract.
-    let a = unsafe { read_args(args, nargs) };
+fn seccomp_refusal(nr: u64, args: &[u64; ARGS_MAX]) -> Option<i64> {
     let mut ret: isize = 0;
-    // SAFETY: `a` holds the six arguments the function reads and `ret` is
-    // writable; `verdict()` bounded `nr` by the table size, so it fits.
-    let allowed = unsafe { bindings::seccomp_check_nested(nr as i32, a.as_ptr(), &mut ret) };
+    // The entry code passes the number to seccomp as an int: so does this.
+    // SAFETY: `args` holds the six arguments the function reads and `ret`
+    // is writable; called in the task's context (`anycall_dispatch()`).
+    let allowed = unsafe { bindings::seccomp_check_nested(nr as i32, args.as_ptr(), &mut ret) };
     if allowed {
         None
     } else {
@@ -277,11 +283,7 @@ unsafe fn seccomp_refusal(nr: u64, args: *const u64, nargs: usize) -> Option<i64
 }
 
 /// Without seccomp nothing is refused.
-///
-/// # Safety
-///
-/// None needed; the signature matches the one above.
 #[cfg(not(CONFIG_SECCOMP))]
-unsafe fn seccomp_refusal(_nr: u64, _args: *const u64, _nargs: usize) -> Option<i64> {
+fn seccomp_refusal(_nr: u64, _args: &[u64; ARGS_MAX]) -> Option<i64> {
     None
 }

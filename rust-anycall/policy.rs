@@ -152,3 +152,11 @@ pub(crate) fn program_result(ret: i64) -> i64 {
 pub(crate) fn leaves_restart_block(ret: i64) -> bool {
     ret == -errno::ERESTART_RESTARTBLOCK
 }
+
+/// `idx` if it is below `size`, else 0, computed without a branch the CPU
+/// could speculate past (the generic `array_index_mask_nospec()`).
+#[inline]
+pub(crate) fn index_nospec(idx: u64, size: u64) -> usize {
+    let mask = !((idx | size.wrapping_sub(1).wrapping_sub(idx)) as i64) >> 63;
+    (idx & mask as u64) as usize
+}

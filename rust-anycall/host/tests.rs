@@ -1,8 +1,8 @@
 //! Unit and property tests of the dispatch policy.
 
 use crate::policy::{
-    errno, leaves_restart_block, nr, program_result, refusal, runs_always, verdict, Verdict,
-    BPF_ALLOWED_CMDS, MAPPED_RESULTS, REFUSED,
+    errno, index_nospec, leaves_restart_block, nr, program_result, refusal, runs_always, verdict,
+    Verdict, BPF_ALLOWED_CMDS, MAPPED_RESULTS, REFUSED,
 };
 use proptest::prelude::*;
 
@@ -158,4 +158,25 @@ proptest! {
             prop_assert_eq!(seen, -errno::EINTR);
         }
     }
+
+    #[test]
+    fn index_nospec_keeps_indices_in_bounds(idx in any::<u64>(), size in 1u64..=u64::MAX / 2) {
+        let got = index_nospec(idx, size) as u64;
+        if idx < size {
+            prop_assert_eq!(got, idx);
+        } else {
+            prop_assert_eq!(got, 0);
+        }
+    }
+}
+
+#[test]
+fn index_nospec_at_the_edges() {
+    assert_eq!(index_nospec(0, NR_SYSCALLS), 0);
+    assert_eq!(
+        index_nospec(NR_SYSCALLS - 1, NR_SYSCALLS),
+        (NR_SYSCALLS - 1) as usize
+    );
+    assert_eq!(index_nospec(NR_SYSCALLS, NR_SYSCALLS), 0);
+    assert_eq!(index_nospec(u64::MAX, NR_SYSCALLS), 0);
 }
