@@ -7,7 +7,7 @@ VM := qemu-images/run-in-vm
 CARGO ?= cargo
 
 .PHONY: all deps kernel image demo test bench bench-kernel shell series check-series \
-	check-bisect export-series dev-tree clean userspace bindings install usage-doc \
+	check-bisect check-arm64 export-series dev-tree clean userspace bindings install usage-doc \
 	trace-call
 
 all: kernel
@@ -74,6 +74,10 @@ check-series:
 
 check-bisect:
 	@bash scripts/check-bisect.sh
+
+# Every patch builds on arm64 too (kernel/ and kernel/bpf/).
+check-arm64:
+	@bash scripts/check-arm64.sh
 
 clean:
 	rm -rf $(BUILD) userspace/target rust-anycall/host/target

@@ -13,7 +13,7 @@ PACKAGES=(
 	pkg-config zlib1g-dev libbpf-dev libzstd-dev
 	python3-ply python3-git  # checkpatch.pl (spdxcheck)
 	gdb  # make trace-call
-	gcc-multilib  # the selftests' 32-bit (compat) task
+	gcc-aarch64-linux-gnu  # make check-arm64: the series builds on arm64
 )
 
 missing=()

@@ -33,6 +33,7 @@ step "host: rustdoc without broken links (userspace/)" bash -c '
 	cd userspace && RUSTDOCFLAGS="-D warnings" cargo doc --quiet --no-deps --workspace'
 step "kernel: build" bash scripts/kernel-build.sh
 step "kernel: series applies, checkpatch --strict, in sync" bash scripts/check-series.sh
+step "kernel: every patch builds on arm64 (kernel/, kernel/bpf/)" bash scripts/check-arm64.sh
 step "kernel: Rust clippy and rustfmt" bash scripts/check-rust.sh
 step "userspace: anycall-sys bindings match the series' uapi" bash scripts/bindings.sh --check
 step "userspace: cargo test (unit tests on the host, guest_* tests in the VM)" \
