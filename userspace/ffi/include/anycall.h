@@ -41,7 +41,11 @@ struct anycall_program *anycall_program_open_pinned(const char *path);
 int anycall_program_pin(const struct anycall_program *prog, const char *path);
 /* The program's fd, for anycall(2) or passing to another process. */
 int anycall_program_fd(const struct anycall_program *prog);
-/* Runs it on @ctx (@size bytes, copied in and back): its return value. */
+/*
+ * Runs it on @ctx (@size bytes, copied in and back): its return value. The
+ * program makes system calls with the addresses, lengths and descriptors
+ * it finds in @ctx: the caller answers for what they point at.
+ */
 long anycall_program_call(const struct anycall_program *prog, void *ctx, size_t size);
 void anycall_program_free(struct anycall_program *prog);
 

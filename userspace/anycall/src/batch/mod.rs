@@ -56,6 +56,16 @@ pub(crate) mod layout {
 }
 
 /// The batch program, loaded for batches of up to `capacity` calls.
+///
+/// Its program is never handed out: [`Batch::run`] is the only way to run
+/// it, so that the context always describes [`Call`]s (a forged one could
+/// hold any address and length):
+///
+/// ```compile_fail
+/// fn forge(batch: &anycall::batch::Batch) {
+///     let _ = batch.program();
+/// }
+/// ```
 #[derive(Debug)]
 pub struct Batch {
     program: Program,
@@ -101,13 +111,13 @@ impl Batch {
     /// results instead.
     pub fn run(&self, calls: &mut [Call<'_>]) -> io::Result<Vec<i64>> {
         let mut ctx = calls::encode(calls, self.capacity)?;
-        let ret = self.program.call_bytes(&mut ctx);
+        // SAFETY: the program is the batch program generated for this
+        // capacity, and `ctx` the encoding of `calls`: it issues each call
+        // with the arguments its typed constructor took from the buffers
+        // borrowed for the calls' lifetime (or those an `unsafe` raw call's
+        // caller vouched for), plus earlier results where a call takes them.
+        let ret = unsafe { self.program.call_bytes(&mut ctx) };
         calls::decode(calls, &ctx, self.capacity, ret)
-    }
-
-    /// The loaded program.
-    pub fn program(&self) -> &Program {
-        &self.program
     }
 }
 

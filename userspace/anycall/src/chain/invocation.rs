@@ -311,7 +311,11 @@ impl<'c, 'a> Invocation<'c, 'a> {
     /// ([`StepError`] inside the [`io::Error`]).
     pub fn run(&mut self) -> io::Result<Outcome<'c>> {
         let program = self.program.expect("an invocation of a loaded chain");
-        self.run_with(|ctx| program.call_bytes(ctx))
+        // SAFETY: the program is the one generated for this chain, and
+        // `run_with()` gives it only the context this invocation built: every
+        // address in it comes with the length of a buffer bound for `'a`,
+        // checked against what the chain's steps read and write there.
+        self.run_with(|ctx| unsafe { program.call_bytes(ctx) })
     }
 
     /// Runs the chain's context through `call` (the kernel, or the host

@@ -86,6 +86,16 @@ impl BuiltChain {
 }
 
 /// A loaded chain: call it through an [`Invocation`].
+///
+/// Its program is never handed out: an [`Invocation`] is the only way to
+/// run it, so that the context always holds what the chain's checks and
+/// the bound slots allow (a forged one could hold any address and length):
+///
+/// ```compile_fail
+/// fn forge(chain: &anycall::chain::Chain) {
+///     let _ = chain.program();
+/// }
+/// ```
 #[derive(Debug)]
 pub struct Chain {
     program: Program,
@@ -96,11 +106,6 @@ impl Chain {
     /// A fresh invocation: bind the slots, then [`Invocation::run`].
     pub fn invocation(&self) -> Invocation<'_, '_> {
         Invocation::new(&self.built, Some(&self.program))
-    }
-
-    /// The loaded program.
-    pub fn program(&self) -> &Program {
-        &self.program
     }
 
     /// Number of steps.
