@@ -263,23 +263,40 @@ impl ChainBuilder {
         self.slot(SlotKind::Output { min: 0 })
     }
 
-    /// Values, one per iteration of a loop ([`super::Invocation::values`]).
-    pub fn values(&mut self, max: usize) -> Slot {
-        self.slot(SlotKind::Values { max })
+    /// An array slot of `max` elements: as many as a loop runs at most
+    /// (1 to [`MAX_LOOP`]; anything else is refused by [`Self::build`]).
+    fn array(&mut self, kind: SlotKind, max: usize) -> Slot {
+        if max == 0 || max > MAX_LOOP {
+            let index = self.plan.slots.len();
+            self.error(
+                None,
+                format!(
+                    "slot {index}: {} holds 1 to {MAX_LOOP} elements, not {max}",
+                    kind.describe()
+                ),
+            );
+        }
+        self.slot(kind)
     }
 
-    /// Paths, one per iteration of a loop ([`super::Invocation::paths`]).
+    /// Values, one per iteration of a loop ([`super::Invocation::values`]);
+    /// `max` is the loop's (1 to [`MAX_LOOP`]).
+    pub fn values(&mut self, max: usize) -> Slot {
+        self.array(SlotKind::Values { max }, max)
+    }
+
+    /// Paths, one per iteration of a loop ([`super::Invocation::paths`]);
+    /// `max` is the loop's (1 to [`MAX_LOOP`]).
     pub fn paths(&mut self, max: usize) -> Slot {
-        self.slot(SlotKind::Paths { max })
+        self.array(SlotKind::Paths { max }, max)
     }
 
     /// Output elements of type `T`, one per iteration of a loop
-    /// ([`super::Invocation::outputs`]): e.g. one `libc::stat` each.
+    /// ([`super::Invocation::outputs`]): e.g. one `libc::stat` each; `max`
+    /// is the loop's (1 to [`MAX_LOOP`]). An array belongs to one loop.
     pub fn outputs<T>(&mut self, max: usize) -> Slot {
-        self.slot(SlotKind::Outputs {
-            max,
-            stride: std::mem::size_of::<T>(),
-        })
+        let stride = std::mem::size_of::<T>();
+        self.array(SlotKind::Outputs { max, stride }, max)
     }
 
     /// Adds the steps `body` adds as a loop that runs once per element of
@@ -363,17 +380,19 @@ impl ChainBuilder {
             return Err(e);
         }
         self.plan.slot_loops = self.plan.find_slot_loops();
-        let layout = Layout::new(&self.plan);
-        if layout.size > anycall_sys::ANYCALL_CTX_SIZE_MAX as usize {
-            return Err(BuildError {
-                step: None,
-                message: format!(
-                    "the context would take {} bytes, more than anycall() takes ({})",
-                    layout.size,
-                    anycall_sys::ANYCALL_CTX_SIZE_MAX
-                ),
-            });
-        }
+        let max = anycall_sys::ANYCALL_CTX_SIZE_MAX as usize;
+        let layout = match Layout::new(&self.plan) {
+            Some(layout) if layout.size <= max => layout,
+            too_big => {
+                let size = too_big.map_or("more than 2^64".to_string(), |l| l.size.to_string());
+                return Err(BuildError {
+                    step: None,
+                    message: format!(
+                        "the context would take {size} bytes, more than anycall() takes ({max})"
+                    ),
+                });
+            }
+        };
         Ok(BuiltChain {
             plan: self.plan,
             layout,
@@ -390,6 +409,35 @@ impl ChainBuilder {
                 None,
                 format!("{} steps, more than {MAX_STEPS}", plan.steps.len()),
             );
+        }
+        // The kernel writes as many elements of an array as its loop runs,
+        // and an invocation checks one count per array: an array used by
+        // two loops would be checked against only one of their counts.
+        let mut array_loop: Vec<Option<usize>> = vec![None; plan.slots.len()];
+        for (i, step) in plan.steps.iter().enumerate() {
+            let Some(lp) = step.in_loop else { continue };
+            for arg in &step.args {
+                let (Arg::Value(s) | Arg::Ptr(s) | Arg::Len(s)) = *arg else {
+                    continue;
+                };
+                if s.chain != plan.id || s.kind.array_max().is_none() {
+                    continue;
+                }
+                match array_loop[s.index] {
+                    Some(first) if first != lp.0 => self.error(
+                        Some(i),
+                        format!(
+                            "{}: slot {} ({}) is used by loops {first} and {}; an array \
+                             belongs to one loop",
+                            step.name,
+                            s.index,
+                            s.kind.describe(),
+                            lp.0
+                        ),
+                    ),
+                    _ => array_loop[s.index] = Some(lp.0),
+                }
+            }
         }
         for (i, step) in plan.steps.iter().enumerate() {
             let mut fail = |msg: String| {

@@ -137,10 +137,12 @@ fn chains_that_cannot_work_are_refused_naming_the_step() {
         "step 0: fstat: argument 1: output elements of 8 bytes; the call writes 144"
     );
     let e = build_error(|b| {
-        b.values(9000);
+        for _ in 0..9 {
+            b.values(MAX_LOOP);
+        }
         b.getpid();
     });
-    assert!(e.starts_with("the context would take 72"), "{e}");
+    assert!(e.starts_with("the context would take 73"), "{e}");
     let e = build_error(|b| {
         for _ in 0..=MAX_STEPS {
             b.getpid();
@@ -553,4 +555,90 @@ fn handles_of_another_chain_are_refused() {
     let res = res.unwrap();
     assert_eq!(res.result(open), Some(3));
     assert_eq!(res.result(Step(9)), None);
+}
+
+#[test]
+fn an_output_array_shared_by_two_loops_is_refused() {
+    // Bound to one element, the array would be checked against the first
+    // loop's count only: the second, counted 4, would fstat into offsets
+    // 144, 288 and 432 of a 144-byte slice.
+    let e = build_error(|b| {
+        let stats = b.outputs::<libc::stat>(4);
+        b.for_each(4, |b| {
+            b.fstat(0, &stats);
+        });
+        b.for_each(4, |b| {
+            b.fstat(1, &stats);
+        });
+    });
+    assert_eq!(
+        e,
+        "step 1: fstat: slot 0 (an output array) is used by loops 0 and 1; an array belongs to one loop"
+    );
+    // Value and path arrays too: each loop's count is checked against the
+    // arrays of that loop.
+    let e = build_error(|b| {
+        let vals = b.values(4);
+        b.for_each(4, |b| {
+            raw(b, 1, &[Arg::Value(vals)]);
+        });
+        b.for_each(4, |b| {
+            raw(b, 2, &[Arg::Index, Arg::Value(vals)]);
+        });
+    });
+    assert!(e.contains("is used by loops 0 and 1"), "{e}");
+    // Used twice in one loop is fine.
+    let mut b = ChainBuilder::new();
+    let stats = b.outputs::<libc::stat>(4);
+    b.for_each(4, |b| {
+        b.fstat(0, &stats);
+        b.fstat(1, &stats);
+    });
+    b.build().unwrap();
+}
+
+#[test]
+fn array_sizes_are_bounded_and_the_layout_never_wraps() {
+    // 8 * ((1 << 61) + 1) wraps to 8: the array would take one word, and
+    // binding it would overwrite the slots after it.
+    let e = build_error(|b| {
+        b.values((1 << 61) + 1);
+        b.getpid();
+    });
+    assert_eq!(
+        e,
+        "slot 0: a value array holds 1 to 1024 elements, not 2305843009213693953"
+    );
+    let e = build_error(|b| {
+        b.getpid();
+        b.paths(0);
+    });
+    assert_eq!(e, "slot 0: a path array holds 1 to 1024 elements, not 0");
+    let e = build_error(|b| {
+        b.outputs::<u8>(MAX_LOOP + 1);
+        b.getpid();
+    });
+    assert_eq!(
+        e,
+        "slot 0: an output array holds 1 to 1024 elements, not 1025"
+    );
+    // Whatever a plan says, the layout does not wrap.
+    let plan = builder::Plan {
+        slots: vec![
+            builder::SlotKind::Values { max: (1 << 61) + 1 },
+            builder::SlotKind::Value,
+        ],
+        ..builder::Plan::default()
+    };
+    assert!(layout::Layout::new(&plan).is_none());
+    let plan = builder::Plan {
+        slots: vec![
+            builder::SlotKind::Paths {
+                max: usize::MAX / 8
+            };
+            2
+        ],
+        ..builder::Plan::default()
+    };
+    assert!(layout::Layout::new(&plan).is_none());
 }
