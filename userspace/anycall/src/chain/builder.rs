@@ -118,6 +118,9 @@ pub enum OnError {
     /// Go on with the next step.
     Continue,
     /// Go on with a later step (one after the loop, from inside a loop).
+    /// The steps jumped over do not run, and neither does a later step
+    /// that takes the result of one that did not run: it never gets the
+    /// "did not run" mark as an argument.
     Goto(Step),
 }
 

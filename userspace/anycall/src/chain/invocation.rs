@@ -68,7 +68,8 @@ pub struct Outcome<'c> {
 
 impl<'c> Outcome<'c> {
     /// The result of `step` (its last iteration's, in a loop); `None` when
-    /// it did not run (an earlier step's [`super::OnError::Goto`] skipped it).
+    /// it did not run (an earlier step's [`super::OnError::Goto`] skipped
+    /// it, or a step it takes a result from did not run).
     pub fn result(&self, step: Step) -> Option<i64> {
         self.results(step).last().copied().filter(|&r| r != NOT_RUN)
     }

@@ -411,9 +411,15 @@ proptest! {
         let mut stopped = None;
         let mut i = 0;
         while i < n {
+            // A step taking the result of one that did not run does not run.
+            let skipped = steps[i].args.iter().any(|a| matches!(*a, Err(back) if back <= i && results[i - back].is_none()));
+            if skipped {
+                i += 1;
+                continue;
+            }
             let args: Vec<u64> = steps[i].args.iter().map(|a| match *a {
                 Ok(c) => c,
-                Err(back) if back <= i => results[i - back].unwrap_or(super::layout::NOT_RUN) as u64,
+                Err(back) if back <= i => results[i - back].unwrap() as u64,
                 Err(_) => 7,
             }).collect();
             let args = if args.is_empty() { vec![0] } else { args };
@@ -641,4 +647,64 @@ fn array_sizes_are_bounded_and_the_layout_never_wraps() {
         ..builder::Plan::default()
     };
     assert!(layout::Layout::new(&plan).is_none());
+}
+
+#[test]
+fn a_step_whose_input_did_not_run_does_not_run() {
+    // open fails and jumps over the second open; the close of the second
+    // would get the "did not run" mark, i64::MIN, which is fd 0 in its
+    // low 32 bits: close(0).
+    let mut b = ChainBuilder::new();
+    let p = b.path();
+    let first = b.openat(libc::AT_FDCWD, &p, libc::O_RDONLY, 0);
+    let second = b.openat(libc::AT_FDCWD, &p, libc::O_RDONLY, 0);
+    let last = b.getpid();
+    b.on_error(first, OnError::Goto(last));
+    let buf = b.output();
+    let read = b.read(second, &buf);
+    let after = raw(&mut b, 99, &[Arg::Result(read)]);
+    let close = b.close(second);
+    // Moved after the close: the goto target must be a later step.
+    b.on_error(first, OnError::Goto(close));
+    let built = b.build().unwrap();
+    let mut data = [0u8; 8];
+    let mut inv = Invocation::new(&built, None);
+    inv.path(&p, c"/x").unwrap();
+    inv.output(&buf, &mut data).unwrap();
+    let (res, calls) = run_host(&built, &mut inv, |nr, _| {
+        if nr == libc::SYS_openat as u64 {
+            -2
+        } else {
+            0
+        }
+    });
+    let res = res.unwrap();
+    let nrs: Vec<u64> = calls.iter().map(|c| c.0).collect();
+    assert_eq!(nrs, vec![libc::SYS_openat as u64]);
+    assert_eq!(res.result(first), Some(-2));
+    for step in [second, last, read, after, close] {
+        assert_eq!(res.result(step), None, "{step:?}");
+    }
+
+    // When the source ran, its dependents run.
+    let mut inv = Invocation::new(&built, None);
+    inv.path(&p, c"/x").unwrap();
+    inv.output(&buf, &mut data).unwrap();
+    let (res, calls) = run_host(&built, &mut inv, |nr, _| {
+        if nr == libc::SYS_openat as u64 {
+            5
+        } else {
+            0
+        }
+    });
+    res.unwrap();
+    let nrs: Vec<u64> = calls.iter().map(|c| c.0).collect();
+    let (open, read_nr, close_nr) = (
+        libc::SYS_openat as u64,
+        libc::SYS_read as u64,
+        libc::SYS_close as u64,
+    );
+    let getpid = libc::SYS_getpid as u64;
+    assert_eq!(nrs, vec![open, open, getpid, read_nr, 99, close_nr]);
+    assert_eq!(calls[5].1, vec![5]);
 }
