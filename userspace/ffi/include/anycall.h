@@ -93,6 +93,11 @@ int anycall_chain_slot(struct anycall_chain_builder *b, enum anycall_slot_kind k
 /* Steps: each returns the step's index, or a negative errno. */
 int anycall_chain_openat(struct anycall_chain_builder *b, struct anycall_arg dirfd,
 			 int path_slot, struct anycall_arg flags, struct anycall_arg mode);
+/*
+ * Closes ANYCALL_RESULT(an earlier anycall_chain_openat() step): loading
+ * refuses a chain that closes one twice or from a loop the open is not in.
+ * A constant or value is closed as given: the caller answers for it.
+ */
 int anycall_chain_close(struct anycall_chain_builder *b, struct anycall_arg fd);
 int anycall_chain_read(struct anycall_chain_builder *b, struct anycall_arg fd, int out_slot);
 int anycall_chain_pread64(struct anycall_chain_builder *b, struct anycall_arg fd,

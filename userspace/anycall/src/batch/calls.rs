@@ -25,7 +25,18 @@ pub struct Call<'a> {
     nr: i64,
     args: [Source; 6],
     stop_on_error: bool,
+    fd: FdUse,
     _data: PhantomData<&'a mut [u8]>,
+}
+
+/// What a call does with a file descriptor, for the checks of `close()`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum FdUse {
+    None,
+    /// Its result is a new descriptor (`openat`).
+    Opens,
+    /// It closes the descriptor the call at this index opened.
+    Closes(usize),
 }
 
 fn addr<T: ?Sized>(p: *const T) -> Source {
@@ -41,8 +52,14 @@ impl<'a> Call<'a> {
             nr,
             args,
             stop_on_error: true,
+            fd: FdUse::None,
             _data: PhantomData,
         }
+    }
+
+    fn with_fd(mut self, fd: FdUse) -> Self {
+        self.fd = fd;
+        self
     }
 
     /// Leave a failure in the results and go on (the default stops).
@@ -59,12 +76,21 @@ impl<'a> Call<'a> {
     /// `openat(dirfd, path, flags, mode)`.
     pub fn openat(dirfd: impl Into<Source>, path: &'a CStr, flags: i32, mode: u32) -> Self {
         let args = [dirfd.into(), addr(path.as_ptr()), flags.into(), mode.into()];
-        Self::new("openat", libc::SYS_openat, &args)
+        Self::new("openat", libc::SYS_openat, &args).with_fd(FdUse::Opens)
     }
 
-    /// `close(fd)`.
-    pub fn close(fd: impl Into<Source>) -> Self {
-        Self::new("close", libc::SYS_close, &[fd.into()])
+    /// `close(fd)` of the descriptor that the batch's call at index
+    /// `opened`, an earlier [`Call::openat`], returned; no other call may
+    /// close it ([`super::Batch::run`] refuses the batch otherwise). A
+    /// descriptor the batch did not open may be one a `File` or `OwnedFd`
+    /// owns (I/O safety); the `unsafe` [`Call::raw`] closes any number.
+    ///
+    /// ```compile_fail
+    /// let _ = anycall::batch::Call::close(anycall::batch::Source::Const(3));
+    /// ```
+    pub fn close(opened: usize) -> Self {
+        Self::new("close", libc::SYS_close, &[Source::Result(opened)])
+            .with_fd(FdUse::Closes(opened))
     }
 
     /// `read(fd, buf, buf.len())`.
@@ -218,6 +244,24 @@ pub(crate) fn encode(calls: &[Call<'_>], capacity: usize) -> io::Result<Vec<u8>>
                         call.name
                     )))
                 }
+            }
+        }
+        if let FdUse::Closes(k) = call.fd {
+            // Only what this batch opened, once: another number could be
+            // a descriptor the process owns elsewhere, and a second close
+            // one another thread opened meanwhile under the same number.
+            // (`k < i`: the source was checked above.)
+            if calls[..i].iter().any(|c| c.fd == FdUse::Closes(k)) {
+                return Err(invalid(format!(
+                    "call {i} (close): the descriptor of call {k} is closed by an earlier call already"
+                )));
+            }
+            if calls[k].fd != FdUse::Opens {
+                return Err(invalid(format!(
+                    "call {i} (close): call {k} ({}) opens no descriptor; close() closes only what \
+                     this batch opened (the unsafe Call::raw() closes any number)",
+                    calls[k].name
+                )));
             }
         }
         let flags = if call.stop_on_error { STOP_ON_ERROR } else { 0 };

@@ -10,7 +10,7 @@
 //! let mut calls = [
 //!     Call::openat(libc::AT_FDCWD, c"/etc/hostname", libc::O_RDONLY, 0),
 //!     Call::read(Source::Result(0), &mut buf),
-//!     Call::close(Source::Result(0)),
+//!     Call::close(0),
 //! ];
 //! let results = batch.run(&mut calls).unwrap();
 //! println!("read {} bytes", results[1]);

@@ -35,7 +35,7 @@ fn arguments_are_constants_or_earlier_results() {
         Call::openat(libc::AT_FDCWD, c"/f", libc::O_RDONLY, 0),
         Call::read(Source::Result(0), &mut buf),
         Call::lseek(Source::Result(0), Source::Result(1), libc::SEEK_SET),
-        Call::close(Source::Result(0)),
+        Call::close(0),
     ];
     let (res, seen) = run_host(&mut calls, 8, |nr, _| {
         if nr == libc::SYS_openat as u64 {
@@ -87,7 +87,7 @@ fn failures_stop_the_batch_unless_a_call_continues() {
 
 #[test]
 fn bad_batches_are_refused_before_running() {
-    let calls = [Call::close(Source::Result(0))];
+    let calls = [Call::close(0)];
     let err = encode(&calls, 4).unwrap_err();
     assert_eq!(
         err.to_string(),
@@ -108,4 +108,31 @@ fn a_full_batch_runs_every_call_once() {
     let (res, seen) = run_host(&mut calls, 64, |_, _| 7);
     assert_eq!(res.unwrap(), vec![7; 64]);
     assert_eq!(seen.len(), 64);
+}
+
+#[test]
+fn close_takes_only_a_descriptor_the_batch_opened_once() {
+    // (`Call::close(Source::Const(3))` does not compile: see its doctest.)
+    let calls = [Call::getpid(), Call::close(0)];
+    assert_eq!(
+        encode(&calls, 4).unwrap_err().to_string(),
+        "call 1 (close): call 0 (getpid) opens no descriptor; close() closes only what this \
+         batch opened (the unsafe Call::raw() closes any number)"
+    );
+    let calls = [
+        Call::openat(libc::AT_FDCWD, c"/f", libc::O_RDONLY, 0),
+        Call::close(0),
+        Call::close(0),
+    ];
+    assert_eq!(
+        encode(&calls, 4).unwrap_err().to_string(),
+        "call 2 (close): the descriptor of call 0 is closed by an earlier call already"
+    );
+    let calls = [
+        Call::openat(libc::AT_FDCWD, c"/f", libc::O_RDONLY, 0),
+        Call::close(0),
+    ];
+    let (res, seen) = run_host(&mut { calls }, 4, |_, _| 7);
+    assert_eq!(res.unwrap(), vec![7, 7]);
+    assert_eq!(seen[1].1[0], 7);
 }

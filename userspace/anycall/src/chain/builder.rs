@@ -147,6 +147,19 @@ pub(crate) struct StepPlan {
     pub wants: Vec<Want>,
     pub on_error: OnError,
     pub in_loop: Option<Loop>,
+    /// What the step does with descriptors (set by the typed steps).
+    pub fd: FdUse,
+}
+
+/// What a step does with a file descriptor, for the checks of `close()`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum FdUse {
+    #[default]
+    None,
+    /// Its result is a new descriptor (`openat`).
+    Opens,
+    /// It closes the descriptor this step opened.
+    Closes(Step),
 }
 
 #[derive(Clone, Debug)]
@@ -368,8 +381,22 @@ impl ChainBuilder {
             wants,
             on_error: OnError::Stop,
             in_loop: self.open_loop,
+            fd: FdUse::None,
         });
         Step(self.plan.steps.len() - 1)
+    }
+
+    /// As `push()`, for a step that opens or closes a descriptor.
+    pub(crate) fn push_fd(
+        &mut self,
+        name: &str,
+        nr: i64,
+        args: Vec<(Arg, Want)>,
+        fd: FdUse,
+    ) -> Step {
+        let step = self.push(name, nr, args);
+        self.plan.steps[step.0].fd = fd;
+        step
     }
 
     fn error(&mut self, step: Option<usize>, message: String) {
@@ -460,6 +487,11 @@ impl ChainBuilder {
                     fail(format!("argument {j}: {msg}"));
                 }
             }
+            if let FdUse::Closes(opener) = step.fd {
+                if let Err(msg) = check_close(&plan, i, step, opener) {
+                    fail(msg);
+                }
+            }
             if let OnError::Goto(t) = step.on_error {
                 if t.0 <= i || t.0 >= plan.steps.len() {
                     fail(format!(
@@ -478,6 +510,42 @@ impl ChainBuilder {
             }
         }
     }
+}
+
+/// A typed `close()` closes only what this chain opened, once: an fd
+/// number from anywhere else could be one a `File` or `OwnedFd` of the
+/// process owns (I/O safety), and a second close could hit a descriptor
+/// another thread opened meanwhile under the same number.
+fn check_close(plan: &Plan, i: usize, step: &StepPlan, opener: Step) -> Result<(), String> {
+    let Some(open) = plan.steps.get(opener.0).filter(|_| opener.0 < i) else {
+        return Err(format!(
+            "closes the descriptor of step {}, which is not an earlier step",
+            opener.0
+        ));
+    };
+    if open.fd != FdUse::Opens {
+        return Err(format!(
+            "step {} ({}) opens no descriptor; close() closes only what this chain \
+             opened (the unsafe ChainBuilder::syscall() closes any number)",
+            opener.0, open.name
+        ));
+    }
+    if step.in_loop != open.in_loop {
+        return Err(format!(
+            "closes the descriptor of step {} in every iteration of a loop that step is not in",
+            opener.0
+        ));
+    }
+    if let Some(k) = plan.steps[..i]
+        .iter()
+        .position(|s| s.fd == FdUse::Closes(opener))
+    {
+        return Err(format!(
+            "step {k} closes the descriptor of step {} already",
+            opener.0
+        ));
+    }
+    Ok(())
 }
 
 fn check_arg(plan: &Plan, i: usize, step: &StepPlan, arg: Arg, want: Want) -> Result<(), String> {

@@ -708,3 +708,47 @@ fn a_step_whose_input_did_not_run_does_not_run() {
     assert_eq!(nrs, vec![open, open, getpid, read_nr, 99, close_nr]);
     assert_eq!(calls[5].1, vec![5]);
 }
+
+#[test]
+fn close_takes_only_a_descriptor_the_chain_opened_once() {
+    // (`b.close(3)` does not compile: see the doctest of `close()`.)
+    let e = build_error(|b| {
+        let pid = b.getpid();
+        b.close(pid);
+    });
+    assert_eq!(
+        e,
+        "step 1: close: step 0 (getpid) opens no descriptor; close() closes only what this \
+         chain opened (the unsafe ChainBuilder::syscall() closes any number)"
+    );
+    let e = build_error(|b| {
+        let p = b.path();
+        let fd = b.openat(libc::AT_FDCWD, &p, libc::O_RDONLY, 0);
+        b.close(fd);
+        b.close(fd);
+    });
+    assert_eq!(
+        e,
+        "step 2: close: step 1 closes the descriptor of step 0 already"
+    );
+    let e = build_error(|b| {
+        let p = b.path();
+        let fd = b.openat(libc::AT_FDCWD, &p, libc::O_RDONLY, 0);
+        b.for_each(4, |b| {
+            b.close(fd);
+        });
+    });
+    assert_eq!(
+        e,
+        "step 1: close: closes the descriptor of step 0 in every iteration of a loop that \
+         step is not in"
+    );
+    // Open and close in one loop: one close per iteration's descriptor.
+    let mut b = ChainBuilder::new();
+    let paths = b.paths(4);
+    b.for_each(4, |b| {
+        let fd = b.openat(libc::AT_FDCWD, &paths, libc::O_RDONLY, 0);
+        b.close(fd);
+    });
+    b.build().unwrap();
+}
