@@ -237,7 +237,12 @@ pub(crate) fn encode(calls: &[Call<'_>], capacity: usize) -> io::Result<Vec<u8>>
         for (j, src) in call.args.iter().enumerate() {
             match *src {
                 Source::Const(v) => put(&mut ctx, e + ARGS + 8 * j, v),
-                Source::Result(k) if k < i => ctx[e + SOURCES + j] = k as u8 + 1,
+                Source::Result(k) if k < i => {
+                    // k < i < capacity <= MAX_CAPACITY: k + 1 fits a u16.
+                    let src = u16::try_from(k + 1).expect("a batch holds fewer than 65535 calls");
+                    let at = e + SOURCES + 2 * j;
+                    ctx[at..at + 2].copy_from_slice(&src.to_ne_bytes());
+                }
                 Source::Result(k) => {
                     return Err(invalid(format!(
                         "call {i} ({}): argument {j} is the result of call {k}, which is not an earlier call",

@@ -36,23 +36,27 @@ pub(crate) mod layout {
     pub const STATUS: usize = 0;
     pub const COUNT: usize = 8;
     pub const ENTRIES: usize = 16;
-    /// One entry: number, 6 arguments, sources (a byte per argument: 0 the
-    /// constant, k the result of call k - 1), flags.
-    pub const ENTRY: usize = 72;
+    /// One entry: number, 6 arguments, sources (a `u16` per argument: 0
+    /// the constant, k the result of call k - 1, which holds every call of
+    /// a batch of [`super::MAX_CAPACITY`]), 4 bytes of padding, flags.
+    pub const ENTRY: usize = 80;
     pub const NR: usize = 0;
     pub const ARGS: usize = 8;
     pub const SOURCES: usize = 56;
-    pub const FLAGS: usize = 64;
+    pub const FLAGS: usize = 72;
     /// Stop the batch when this call fails.
     pub const STOP_ON_ERROR: u64 = 1;
 
-    pub fn results(capacity: usize) -> usize {
+    pub const fn results(capacity: usize) -> usize {
         ENTRIES + ENTRY * capacity
     }
 
-    pub fn size(capacity: usize) -> usize {
+    pub const fn size(capacity: usize) -> usize {
         results(capacity) + 8 * capacity
     }
+
+    // The largest batch's context is one anycall() takes.
+    const _: () = assert!(size(super::MAX_CAPACITY) <= anycall_sys::ANYCALL_CTX_SIZE_MAX as usize);
 }
 
 /// The batch program, loaded for batches of up to `capacity` calls.
@@ -74,7 +78,7 @@ pub struct Batch {
 
 impl Batch {
     /// Loads the batch program for up to `capacity` calls per run (at most
-    /// [`MAX_CAPACITY`]). Every run copies a context of about 80 bytes per
+    /// [`MAX_CAPACITY`]). Every run copies a context of 88 bytes per
     /// call of capacity in and out, so choose it near the batches you run.
     pub fn load(capacity: usize) -> io::Result<Batch> {
         if capacity == 0 || capacity > MAX_CAPACITY {

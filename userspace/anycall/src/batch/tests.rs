@@ -136,3 +136,51 @@ fn close_takes_only_a_descriptor_the_batch_opened_once() {
     assert_eq!(res.unwrap(), vec![7, 7]);
     assert_eq!(seen[1].1[0], 7);
 }
+
+#[test]
+fn results_of_calls_past_255_are_taken_from_the_right_call() {
+    // Sources were one byte: Source::Result(256) meant call 0, and
+    // Source::Result(255) overflowed (a panic in debug, "the constant" in
+    // release builds).
+    let mut calls: Vec<Call<'_>> = (0..300)
+        .map(|i| {
+            // SAFETY: only ever run by the interpreter.
+            unsafe { Call::raw("raw", 1000 + i, &[]) }
+        })
+        .collect();
+    // SAFETY: as above.
+    calls.push(unsafe {
+        Call::raw(
+            "raw",
+            7,
+            &[
+                Source::Result(256),
+                Source::Result(255),
+                Source::Result(0),
+                Source::Result(299),
+                Source::Result(511 - 300),
+            ],
+        )
+    });
+    let (res, seen) = run_host(&mut calls, MAX_CAPACITY, |nr, _| nr as i64);
+    assert_eq!(res.unwrap().len(), 301);
+    assert_eq!(seen[300], (7, vec![1256, 1255, 1000, 1299, 1211, 0]));
+    // Every source a full batch can hold.
+    let mut calls: Vec<Call<'_>> = (0..MAX_CAPACITY as i64)
+        .map(|i| {
+            let from = [Source::Result(i.max(1) as usize - 1)];
+            // SAFETY: as above.
+            unsafe { Call::raw("raw", 1000 + i, if i == 0 { &[] } else { &from }) }
+        })
+        .collect();
+    let (res, seen) = run_host(&mut calls, MAX_CAPACITY, |nr, args| {
+        if nr == 1000 {
+            1
+        } else {
+            args[0] as i64 + 1
+        }
+    });
+    let res = res.unwrap();
+    assert_eq!(res[MAX_CAPACITY - 1], MAX_CAPACITY as i64);
+    assert_eq!(seen[MAX_CAPACITY - 1].1[0], MAX_CAPACITY as u64 - 1);
+}
