@@ -6,9 +6,15 @@ use std::fmt;
 use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// A step of a chain; as an [`Arg`], its result.
+/// A step of a chain; as an [`Arg`], its result. It belongs to the chain
+/// whose builder made it: another chain refuses it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Step(pub(crate) usize);
+pub struct Step(
+    /// Its position in the chain.
+    pub(crate) usize,
+    /// The chain it belongs to (see [`Plan::id`]).
+    pub(crate) u64,
+);
 
 impl Step {
     /// Its position in the chain, from 0.
@@ -17,9 +23,15 @@ impl Step {
     }
 }
 
-/// A loop of a chain (see [`ChainBuilder::for_each`]).
+/// A loop of a chain (see [`ChainBuilder::for_each`]); like a [`Step`], it
+/// belongs to one chain.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Loop(pub(crate) usize);
+pub struct Loop(
+    /// Its position among the chain's loops.
+    pub(crate) usize,
+    /// The chain it belongs to (see [`Plan::id`]).
+    pub(crate) u64,
+);
 
 /// What a slot holds; set per call through an [`super::Invocation`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -250,6 +262,12 @@ impl ChainBuilder {
         }
     }
 
+    /// The chain's id, for tests that make handles by hand.
+    #[cfg(test)]
+    pub(crate) fn id(&self) -> u64 {
+        self.plan.id
+    }
+
     fn slot(&mut self, kind: SlotKind) -> Slot {
         self.plan.slots.push(kind);
         Slot {
@@ -320,7 +338,7 @@ impl ChainBuilder {
     /// arrays of equal length, or sets the count with
     /// [`super::Invocation::count`]). Loops do not nest.
     pub fn for_each(&mut self, max: usize, body: impl FnOnce(&mut Self)) -> Loop {
-        let lp = Loop(self.plan.loops.len());
+        let lp = Loop(self.plan.loops.len(), self.plan.id);
         let first = self.plan.steps.len();
         if self.open_loop.is_some() {
             self.error(Some(first), "loops do not nest".into());
@@ -349,6 +367,13 @@ impl ChainBuilder {
 
     /// Sets what `step` does when its call fails (default: [`OnError::Stop`]).
     pub fn on_error(&mut self, step: Step, policy: OnError) -> &mut Self {
+        if step.1 != self.plan.id {
+            self.error(
+                None,
+                format!("on_error() for step {} of another chain", step.0),
+            );
+            return self;
+        }
         match self.plan.steps.get_mut(step.0) {
             Some(s) => s.on_error = policy,
             None => self.error(
@@ -383,7 +408,7 @@ impl ChainBuilder {
             in_loop: self.open_loop,
             fd: FdUse::None,
         });
-        Step(self.plan.steps.len() - 1)
+        Step(self.plan.steps.len() - 1, self.plan.id)
     }
 
     /// As `push()`, for a step that opens or closes a descriptor.
@@ -493,7 +518,9 @@ impl ChainBuilder {
                 }
             }
             if let OnError::Goto(t) = step.on_error {
-                if t.0 <= i || t.0 >= plan.steps.len() {
+                if t.1 != plan.id {
+                    fail(format!("on error goes to step {} of another chain", t.0));
+                } else if t.0 <= i || t.0 >= plan.steps.len() {
                     fail(format!(
                         "on error goes to step {}, which is not a later step",
                         t.0
@@ -517,6 +544,12 @@ impl ChainBuilder {
 /// process owns (I/O safety), and a second close could hit a descriptor
 /// another thread opened meanwhile under the same number.
 fn check_close(plan: &Plan, i: usize, step: &StepPlan, opener: Step) -> Result<(), String> {
+    if opener.1 != plan.id {
+        return Err(format!(
+            "closes the descriptor of step {} of another chain",
+            opener.0
+        ));
+    }
     let Some(open) = plan.steps.get(opener.0).filter(|_| opener.0 < i) else {
         return Err(format!(
             "closes the descriptor of step {}, which is not an earlier step",
@@ -581,6 +614,9 @@ fn check_arg(plan: &Plan, i: usize, step: &StepPlan, arg: Arg, want: Want) -> Re
             Ok(())
         }
         Arg::Result(s) => {
+            if s.1 != plan.id {
+                return Err(format!("step {} belongs to another chain", s.0));
+            }
             if want != Want::Scalar && want != Want::Any {
                 return Err(format!("the result of step {} where a buffer must go", s.0));
             }

@@ -75,9 +75,10 @@ impl<'c> Outcome<'c> {
     }
 
     /// The results of `step` in each iteration (one for a step outside a
-    /// loop); [`i64::MIN`] where it did not run.
+    /// loop); [`i64::MIN`] where it did not run; none for a step of another
+    /// chain.
     pub fn results(&self, step: Step) -> &[i64] {
-        if step.0 >= self.chain.plan.steps.len() {
+        if step.0 >= self.chain.plan.steps.len() || step.1 != self.chain.plan.id {
             return &[];
         }
         let layout = &self.chain.layout;
@@ -285,7 +286,13 @@ impl<'c, 'a> Invocation<'c, 'a> {
     /// (with arrays, their length is the count, and a different one is
     /// refused).
     pub fn count(&mut self, lp: Loop, n: usize) -> io::Result<&mut Self> {
-        let Some(max) = self.chain.plan.loops.get(lp.0).map(|l| l.max) else {
+        let plan = &self.chain.plan;
+        let Some(max) = plan
+            .loops
+            .get(lp.0)
+            .filter(|_| lp.1 == plan.id)
+            .map(|l| l.max)
+        else {
             return Err(invalid(format!("loop {} is not one of this chain's", lp.0)));
         };
         if n > max {

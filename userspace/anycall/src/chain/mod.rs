@@ -118,8 +118,11 @@ impl Chain {
         self.built.plan.steps.is_empty()
     }
 
-    /// The name of step `step` (its system call).
-    pub fn step_name(&self, step: Step) -> &str {
-        &self.built.plan.steps[step.0].name
+    /// The name of step `step` (its system call); `None` for a step of
+    /// another chain.
+    pub fn step_name(&self, step: Step) -> Option<&str> {
+        let plan = &self.built.plan;
+        let s = plan.steps.get(step.0).filter(|_| step.1 == plan.id)?;
+        Some(&s.name)
     }
 }

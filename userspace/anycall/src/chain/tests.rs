@@ -49,7 +49,7 @@ fn build_error(f: impl FnOnce(&mut ChainBuilder)) -> String {
 fn chains_that_cannot_work_are_refused_naming_the_step() {
     assert_eq!(build_error(|_| {}), "the chain has no step");
     let e = build_error(|b| {
-        let later = Step(1);
+        let later = Step(1, b.id());
         b.close(later);
         b.getpid();
     });
@@ -395,7 +395,7 @@ proptest! {
             let policy = match s.policy {
                 0 => OnError::Stop,
                 1 => OnError::Continue,
-                _ if i + s.goto_ahead < n => OnError::Goto(Step(i + s.goto_ahead)),
+                _ if i + s.goto_ahead < n => OnError::Goto(Step(i + s.goto_ahead, b.id())),
                 _ => OnError::Continue,
             };
             b.on_error(id, policy);
@@ -542,7 +542,7 @@ fn handles_of_another_chain_are_refused() {
     let mut b = ChainBuilder::new();
     let path = b.path();
     b.openat(0, &path, 0, 0);
-    b.on_error(Step(7), OnError::Continue);
+    b.on_error(Step(7, b.id()), OnError::Continue);
     assert_eq!(
         b.build().unwrap_err().to_string(),
         "on_error() for step 7, which does not exist"
@@ -555,12 +555,12 @@ fn handles_of_another_chain_are_refused() {
     let mut inv = Invocation::new(&built, None);
     let err = inv.path(&foreign_path, c"/x").unwrap_err();
     assert_eq!(err.to_string(), "slot 1 is not one of this chain's");
-    assert!(inv.count(Loop(3), 0).is_err());
+    assert!(inv.count(Loop(3, built.plan.id), 0).is_err());
     inv.path(&path, c"/x").unwrap();
     let (res, _) = run_host(&built, &mut inv, |_, _| 3);
     let res = res.unwrap();
     assert_eq!(res.result(open), Some(3));
-    assert_eq!(res.result(Step(9)), None);
+    assert_eq!(res.result(Step(9, built.plan.id)), None);
 }
 
 #[test]
@@ -751,4 +751,60 @@ fn close_takes_only_a_descriptor_the_chain_opened_once() {
         b.close(fd);
     });
     b.build().unwrap();
+}
+
+#[test]
+fn steps_and_loops_of_another_chain_are_refused() {
+    // Same index, other chain: each used to mean this chain's step 0 or
+    // loop 0.
+    let mut other = ChainBuilder::new();
+    let foreign = other.getpid();
+    let foreign_loop = other.for_each(4, |b| {
+        b.getpid();
+    });
+    let p = b_path_open_close_errors(foreign);
+    assert_eq!(
+        p,
+        vec![
+            "step 1: raw: argument 0: step 0 belongs to another chain".to_string(),
+            "on_error() for step 0 of another chain".to_string(),
+            "step 0: openat: on error goes to step 0 of another chain".to_string(),
+        ]
+    );
+
+    let mut b = ChainBuilder::new();
+    let own = b.getpid();
+    let lp = b.for_each(4, |b| {
+        b.getpid();
+    });
+    let built = b.build().unwrap();
+    let mut inv = Invocation::new(&built, None);
+    let err = inv.count(foreign_loop, 2).unwrap_err();
+    assert_eq!(err.to_string(), "loop 0 is not one of this chain's");
+    inv.count(lp, 2).unwrap();
+    let (res, _) = run_host(&built, &mut inv, |_, _| 5);
+    let res = res.unwrap();
+    assert_eq!(res.result(own), Some(5));
+    assert_eq!(res.result(foreign), None);
+    assert_eq!(res.results(foreign), &[] as &[i64]);
+}
+
+/// The build errors of three chains that each use `foreign` one way.
+fn b_path_open_close_errors(foreign: Step) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut b = ChainBuilder::new();
+    b.getpid();
+    raw(&mut b, 1, &[Arg::Result(foreign)]);
+    out.push(b.build().unwrap_err().to_string());
+    let mut b = ChainBuilder::new();
+    b.getpid();
+    b.on_error(foreign, OnError::Continue);
+    out.push(b.build().unwrap_err().to_string());
+    let mut b = ChainBuilder::new();
+    let p = b.path();
+    let open = b.openat(0, &p, 0, 0);
+    b.getpid();
+    b.on_error(open, OnError::Goto(foreign));
+    out.push(b.build().unwrap_err().to_string());
+    out
 }
