@@ -328,8 +328,21 @@ impl ChainBuilder {
     /// Output elements of type `T`, one per iteration of a loop
     /// ([`super::Invocation::outputs`]): e.g. one `libc::stat` each; `max`
     /// is the loop's (1 to [`MAX_LOOP`]). An array belongs to one loop.
+    ///
+    /// Elements of 2 GiB or more are refused: the program computes each
+    /// element's address and length with 32-bit immediates.
     pub fn outputs<T>(&mut self, max: usize) -> Slot {
         let stride = std::mem::size_of::<T>();
+        if i32::try_from(stride).is_err() {
+            let index = self.plan.slots.len();
+            self.error(
+                None,
+                format!(
+                    "slot {index}: output elements of {stride} bytes; an output array takes \
+                     elements of less than 2 GiB"
+                ),
+            );
+        }
         self.array(SlotKind::Outputs { max, stride }, max)
     }
 

@@ -72,6 +72,12 @@ impl Emitter {
     }
 }
 
+/// An output array's element size as an immediate (the builder refuses
+/// larger ones).
+fn stride_imm(stride: usize) -> i32 {
+    i32::try_from(stride).expect("output elements of less than 2 GiB")
+}
+
 fn off(o: usize) -> i16 {
     i16::try_from(o).expect("header offsets are small")
 }
@@ -247,7 +253,7 @@ fn load_arg(e: &mut Emitter, plan: &Plan, layout: &Layout, arg: Arg) {
                     let (base, o) = ctx_at(e, R1, at);
                     e.emit(insn::load(Size::DW, R1, base, o));
                     e.emit(insn::mov_reg(R2, R7));
-                    e.emit(insn::mul_imm(R2, stride as i32));
+                    e.emit(insn::mul_imm(R2, stride_imm(stride)));
                     e.emit(insn::add_reg(R1, R2));
                 }
                 _ => {
@@ -257,7 +263,7 @@ fn load_arg(e: &mut Emitter, plan: &Plan, layout: &Layout, arg: Arg) {
             }
         }
         Arg::Len(s) => match plan.slots[s.index] {
-            SlotKind::Outputs { stride, .. } => e.emit(insn::mov_imm(R1, stride as i32)),
+            SlotKind::Outputs { stride, .. } => e.emit(insn::mov_imm(R1, stride_imm(stride))),
             _ => {
                 let (base, o) = ctx_at(e, R1, layout.slots[s.index] + 8);
                 e.emit(insn::load(Size::DW, R1, base, o));

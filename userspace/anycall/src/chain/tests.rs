@@ -808,3 +808,26 @@ fn b_path_open_close_errors(foreign: Step) -> Vec<String> {
     out.push(b.build().unwrap_err().to_string());
     out
 }
+
+#[test]
+fn output_elements_of_2_gib_or_more_are_refused() {
+    // The stride was truncated to an i32: 1 << 31 became -2 GiB, and the
+    // length passed to the kernel 0xffff_ffff_8000_0000.
+    let e = build_error(|b| {
+        let big = b.outputs::<[u8; 1 << 31]>(2);
+        b.for_each(2, |b| {
+            raw(b, 1, &[Arg::Ptr(big), Arg::Len(big)]);
+        });
+    });
+    assert_eq!(
+        e,
+        "slot 0: output elements of 2147483648 bytes; an output array takes elements of less \
+         than 2 GiB"
+    );
+    let mut b = ChainBuilder::new();
+    let fits = b.outputs::<[u8; (1 << 31) - 1]>(2);
+    b.for_each(2, |b| {
+        raw(b, 1, &[Arg::Ptr(fits), Arg::Len(fits)]);
+    });
+    b.build().unwrap();
+}
