@@ -142,8 +142,12 @@ void anycall_chain_free(struct anycall_chain *c);
 struct anycall_call {
 	long nr;
 	uint64_t args[6];
-	/* per argument: 0 the constant in args[], k the result of call k - 1 */
-	uint8_t from[6];
+	/*
+	 * per argument: 0 the constant in args[], k the result of call k - 1
+	 * (an earlier call; anything else is refused): 16 bits hold every
+	 * call of the largest batch (512)
+	 */
+	uint16_t from[6];
 	uint8_t continue_on_error;
 };
 
