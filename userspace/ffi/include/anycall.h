@@ -131,7 +131,11 @@ int anycall_chain_set_output(struct anycall_chain *c, int slot, void *buf, size_
  * of the step that stopped it (anycall_chain_failed_step() says which).
  */
 long anycall_chain_run(struct anycall_chain *c);
-/* A step's result in the last run (INT64_MIN: it did not run). */
+/*
+ * A step's result in the last run (INT64_MIN: it did not run), also when a
+ * step stopped it: the steps before it (e.g. an fd to close) and the
+ * failing step's negative errno.
+ */
 int64_t anycall_chain_result(const struct anycall_chain *c, int step);
 /* The step that stopped the last run, or -1. */
 int anycall_chain_failed_step(const struct anycall_chain *c);
@@ -156,7 +160,9 @@ struct anycall_batch;
 struct anycall_batch *anycall_batch_load(size_t capacity);
 /*
  * Runs @n calls in one anycall(), results into @results (n entries):
- * 0, or the negative errno of the call that stopped the batch.
+ * 0, or the negative errno of the call that stopped the batch. Then
+ * @results has the results of the calls before it (e.g. an fd to close),
+ * its negative errno, and INT64_MIN for the calls that did not run.
  */
 long anycall_batch_run(const struct anycall_batch *batch, const struct anycall_call *calls,
 		       size_t n, int64_t *results);

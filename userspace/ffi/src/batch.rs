@@ -73,7 +73,22 @@ pub unsafe extern "C" fn anycall_batch_run(
                 }
             })
             .collect();
-        let out = batch.0.run(&mut list)?;
+        let out = match batch.0.run(&mut list) {
+            Ok(out) => out,
+            Err(e) => {
+                // A call stopped the batch: the results of those before it
+                // (a descriptor one opened is the caller's to close), its
+                // errno, INT64_MIN for the calls that did not run.
+                if let Some(step) = anycall::chain::StepError::of(&e) {
+                    for k in 0..n {
+                        let r = step.result(k).unwrap_or(i64::MIN);
+                        // SAFETY: the caller's contract: room for `n` results.
+                        unsafe { results.add(k).write(r) };
+                    }
+                }
+                return Err(e);
+            }
+        };
         // SAFETY: the caller's contract: room for `n` results.
         unsafe { std::ptr::copy_nonoverlapping(out.as_ptr(), results, out.len()) };
         Ok(0)

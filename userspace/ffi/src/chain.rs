@@ -398,11 +398,13 @@ pub unsafe extern "C" fn anycall_chain_run(c: *mut AnycallChain) -> c_long {
                 Ok(0)
             }
             Err(e) => {
-                if let Some(step) = e
-                    .get_ref()
-                    .and_then(|x| x.downcast_ref::<anycall::chain::StepError>())
-                {
+                if let Some(step) = anycall::chain::StepError::of(&e) {
                     c.failed = step.step as c_int;
+                    // What ran before the failing step (and its errno):
+                    // a descriptor opened before it is the caller's to close.
+                    for (k, s) in c.steps.iter().enumerate() {
+                        c.results[k] = step.result(s.index()).unwrap_or(i64::MIN);
+                    }
                 }
                 Err(e)
             }

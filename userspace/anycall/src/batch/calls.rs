@@ -286,18 +286,17 @@ pub(crate) fn decode(
     ret: io::Result<i64>,
 ) -> io::Result<Vec<i64>> {
     let status = get(ctx, STATUS) as usize;
-    match ret {
-        Err(e) if status != 0 => {
-            return Err(super::step_error(
-                calls,
-                status - 1,
-                e.raw_os_error().unwrap_or(libc::EIO),
-            ))
-        }
-        Err(e) => return Err(e),
-        Ok(_) => {}
-    }
-    Ok((0..calls.len())
+    let results: Vec<i64> = (0..calls.len())
         .map(|i| get(ctx, results(capacity) + 8 * i) as i64)
-        .collect())
+        .collect();
+    match ret {
+        Err(e) if status != 0 && status <= calls.len() => Err(super::step_error(
+            calls,
+            status - 1,
+            e.raw_os_error().unwrap_or(libc::EIO),
+            &results,
+        )),
+        Err(e) => Err(e),
+        Ok(_) => Ok(results),
+    }
 }

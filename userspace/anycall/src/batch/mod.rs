@@ -110,7 +110,8 @@ impl Batch {
 
     /// Runs `calls` in one `anycall()` and returns each call's result. A
     /// failing call that stops the batch (the default) gives an error that
-    /// names it ([`StepError`]); calls made
+    /// names it ([`StepError`], which also has the results of the calls
+    /// before it, [`StepError::result`]); calls made
     /// [`Call::continue_on_error`] leave their negative errno in the
     /// results instead.
     pub fn run(&self, calls: &mut [Call<'_>]) -> io::Result<Vec<i64>> {
@@ -125,12 +126,13 @@ impl Batch {
     }
 }
 
-pub(crate) fn step_error(calls: &[Call<'_>], index: usize, errno: i32) -> io::Error {
-    StepError {
-        step: index,
-        name: calls[index].name().to_string(),
-        iteration: None,
-        errno,
-    }
-    .into()
+/// The error of call `index`, with every call's result in the run.
+pub(crate) fn step_error(
+    calls: &[Call<'_>],
+    index: usize,
+    errno: i32,
+    results: &[i64],
+) -> io::Error {
+    let results = results.iter().map(|&r| vec![r]).collect();
+    StepError::new(index, calls[index].name().to_string(), None, errno, results).into()
 }

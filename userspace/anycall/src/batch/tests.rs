@@ -184,3 +184,26 @@ fn results_of_calls_past_255_are_taken_from_the_right_call() {
     assert_eq!(res[MAX_CAPACITY - 1], MAX_CAPACITY as i64);
     assert_eq!(seen[MAX_CAPACITY - 1].1[0], MAX_CAPACITY as u64 - 1);
 }
+
+#[test]
+fn a_failed_batch_keeps_the_results_of_the_calls_before_it() {
+    let mut buf = [0u8; 4];
+    let mut calls = [
+        Call::openat(libc::AT_FDCWD, c"/f", libc::O_RDONLY, 0),
+        Call::read(Source::Result(0), &mut buf),
+        Call::close(0),
+    ];
+    let (res, _) = run_host(&mut calls, 4, |nr, _| {
+        if nr == libc::SYS_read as u64 {
+            -libc::EIO as i64
+        } else {
+            9
+        }
+    });
+    let err = res.unwrap_err();
+    let se = crate::chain::StepError::of(&err).unwrap();
+    assert_eq!((se.step, se.errno), (1, libc::EIO));
+    assert_eq!(se.result(0), Some(9));
+    assert_eq!(se.result(1), Some(-libc::EIO as i64));
+    assert_eq!(se.result(2), None);
+}

@@ -26,10 +26,26 @@ pub struct Invocation<'c, 'a> {
     _data: PhantomData<&'a mut [u8]>,
 }
 
-/// A step that stopped the chain: which, in which iteration, and its errno.
+/// A step (of a chain) or call (of a batch) that stopped the run: which,
+/// in which iteration, its errno, and what the steps before it returned
+/// (e.g. a descriptor an earlier step opened, for the caller to close).
+///
+/// It comes inside the [`io::Error`] the run returns:
+///
+/// ```no_run
+/// # fn f(chain: &anycall::chain::Chain, open: anycall::chain::Step) {
+/// use anycall::chain::StepError;
+/// if let Err(e) = chain.invocation().run() {
+///     if let Some(fd) = StepError::of(&e).and_then(|s| s.result(open.index())) {
+///         // SAFETY: (why nothing else owns or closed it)
+///         unsafe { libc::close(fd as i32) };
+///     }
+/// }
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StepError {
-    /// The step's position in the chain.
+    /// The step's position in the chain (the call's in the batch).
     pub step: usize,
     /// Its system call.
     pub name: String,
@@ -37,6 +53,49 @@ pub struct StepError {
     pub iteration: Option<usize>,
     /// The errno it failed with.
     pub errno: i32,
+    /// Each step's results in this run, as [`Outcome::results`] has them.
+    results: Vec<Vec<i64>>,
+}
+
+impl StepError {
+    pub(crate) fn new(
+        step: usize,
+        name: String,
+        iteration: Option<usize>,
+        errno: i32,
+        results: Vec<Vec<i64>>,
+    ) -> Self {
+        StepError {
+            step,
+            name,
+            iteration,
+            errno,
+            results,
+        }
+    }
+
+    /// The step error inside `e`, if a step or call stopped the run.
+    pub fn of(e: &io::Error) -> Option<&StepError> {
+        e.get_ref().and_then(|inner| inner.downcast_ref())
+    }
+
+    /// What step `index` ([`super::Step::index`], or the call's index in a
+    /// batch) returned in the run that failed (its last iteration's, in a
+    /// loop): the failing step's negative errno for `self.step`, `None`
+    /// for steps that did not run.
+    pub fn result(&self, index: usize) -> Option<i64> {
+        self.results(index)
+            .iter()
+            .rev()
+            .copied()
+            .find(|&r| r != NOT_RUN)
+    }
+
+    /// The results of step `index` in each iteration that could run (one
+    /// for a step outside a loop), [`i64::MIN`] where it did not run.
+    pub fn results(&self, index: usize) -> &[i64] {
+        self.results.get(index).map_or(&[], |r| r.as_slice())
+    }
 }
 
 impl fmt::Display for StepError {
@@ -240,6 +299,16 @@ impl<'c, 'a> Invocation<'c, 'a> {
         Ok(at)
     }
 
+    /// Step `i`'s results in the context: one per iteration that can run.
+    fn results_of(&self, i: usize) -> Vec<i64> {
+        let chain = self.chain;
+        let n = chain.plan.steps[i]
+            .in_loop
+            .map_or(1, |l| self.counts[l.0].unwrap_or(0));
+        let at = chain.layout.results[i] / 8;
+        self.ctx[at..at + n].iter().map(|&w| w as i64).collect()
+    }
+
     /// The loop whose steps use `slot`.
     fn loop_of(&self, slot: usize) -> Option<usize> {
         self.chain.plan.slot_loops[slot]
@@ -365,15 +434,19 @@ impl<'c, 'a> Invocation<'c, 'a> {
         let ret = call(bytes);
         let status = self.ctx[STATUS / 8] as usize;
         match ret {
-            Err(e) if status != 0 => {
+            Err(e) if status != 0 && status <= chain.plan.steps.len() => {
                 let step = status - 1;
                 let plan = &chain.plan.steps[step];
-                return Err(StepError {
+                let results = (0..chain.plan.steps.len())
+                    .map(|i| self.results_of(i).to_vec())
+                    .collect();
+                return Err(StepError::new(
                     step,
-                    name: plan.name.clone(),
-                    iteration: plan.in_loop.map(|_| self.ctx[ITERATION / 8] as usize),
-                    errno: e.raw_os_error().unwrap_or(libc::EIO),
-                }
+                    plan.name.clone(),
+                    plan.in_loop.map(|_| self.ctx[ITERATION / 8] as usize),
+                    e.raw_os_error().unwrap_or(libc::EIO),
+                    results,
+                )
                 .into());
             }
             Err(e) => return Err(e),

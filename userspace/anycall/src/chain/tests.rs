@@ -831,3 +831,43 @@ fn output_elements_of_2_gib_or_more_are_refused() {
     });
     b.build().unwrap();
 }
+
+#[test]
+fn a_failed_run_keeps_the_results_of_the_steps_before_it() {
+    // The fd opened before the failing read used to be lost with the
+    // results: nobody could close it.
+    let mut b = ChainBuilder::new();
+    let p = b.path();
+    let paths = b.paths(4);
+    let buf = b.output();
+    let open = b.openat(libc::AT_FDCWD, &p, libc::O_RDONLY, 0);
+    let mut in_loop = None;
+    b.for_each(4, |b| {
+        in_loop = Some(b.openat(libc::AT_FDCWD, &paths, libc::O_RDONLY, 0));
+    });
+    let read = b.read(open, &buf);
+    let close = b.close(open);
+    let built = b.build().unwrap();
+    let mut data = [0u8; 4];
+    let mut inv = Invocation::new(&built, None);
+    inv.path(&p, c"/x").unwrap();
+    inv.paths(&paths, &[c"/a", c"/b", c"/c"]).unwrap();
+    inv.output(&buf, &mut data).unwrap();
+    let mut next = 3;
+    let (res, _) = run_host(&built, &mut inv, |nr, _| {
+        if nr == libc::SYS_read as u64 {
+            -libc::EIO as i64
+        } else {
+            next += 1;
+            next
+        }
+    });
+    let err = res.unwrap_err();
+    let se = StepError::of(&err).unwrap();
+    assert_eq!((se.step, se.errno), (read.index(), libc::EIO));
+    assert_eq!(se.result(open.index()), Some(4));
+    assert_eq!(se.results(in_loop.unwrap().index()), &[5, 6, 7]);
+    assert_eq!(se.result(read.index()), Some(-libc::EIO as i64));
+    assert_eq!(se.result(close.index()), None);
+    assert_eq!(se.results(99), &[] as &[i64]);
+}
