@@ -43,6 +43,12 @@ pub(crate) fn run(
             0x0f => r[dst] = r[dst].wrapping_add(r[src]),
             0x27 => r[dst] = r[dst].wrapping_mul(imm),
             0x57 => r[dst] &= imm,
+            0x69 => {
+                let (p, room) = mem(r[src].wrapping_add(i.off as i64 as u64), ctx, &mut stack);
+                assert!(room >= 2, "load past the end");
+                // SAFETY: `p` points at 2 bytes inside `ctx` or `stack`.
+                r[dst] = unsafe { p.cast::<u16>().read_unaligned() } as u64;
+            }
             0x71 => {
                 let (p, _) = mem(r[src].wrapping_add(i.off as i64 as u64), ctx, &mut stack);
                 // SAFETY: `p` points at a byte inside `ctx` or `stack`.

@@ -45,11 +45,24 @@ unsafe impl Context for libc::statx {}
 
 /// A loaded AnyCall program.
 ///
-/// Calling it is safe in Rust's sense the way writing to `/proc/self/mem`
-/// is: the program makes system calls as the process, with the addresses
-/// its context holds, and what those calls write is its author's to
-/// answer for. The typed chains ([`crate::chain`]) and batches
-/// ([`crate::batch`]) are the way to get AnyCall without that.
+/// Calling it is `unsafe`: the program makes system calls as the process,
+/// with the addresses, lengths and descriptors its context holds, and
+/// nothing but its author knows what it reads, writes or closes. The typed
+/// chains ([`crate::chain`]) and batches ([`crate::batch`]) are the safe
+/// way to AnyCall; they never hand out their program.
+///
+/// ```compile_fail
+/// fn forge(prog: &anycall::Program, ctx: &mut [u8]) {
+///     let _ = prog.call_bytes(ctx); // unsafe: needs an `unsafe` block
+/// }
+/// ```
+///
+/// ```no_run
+/// fn run(prog: &anycall::Program, ctx: &mut [u8]) {
+///     // SAFETY: (what the program does with `ctx`, and why that is fine)
+///     let _ = unsafe { prog.call_bytes(ctx) };
+/// }
+/// ```
 #[derive(Debug)]
 pub struct Program {
     fd: OwnedFd,
@@ -137,21 +150,41 @@ impl Program {
     }
 
     /// Runs the program on `ctx` and returns its return value.
-    pub fn call<C: Context>(&self, ctx: &mut C) -> io::Result<i64> {
+    ///
+    /// # Safety
+    ///
+    /// As for [`Program::call_bytes`], with `ctx` as the context: `C` must
+    /// be the context type the program was written for, and every address,
+    /// length and descriptor in it what the program expects there.
+    pub unsafe fn call<C: Context>(&self, ctx: &mut C) -> io::Result<i64> {
         // SAFETY: `C: Context` is plain data: viewing it as bytes is valid,
         // and any bytes the program writes back are a valid `C`.
         let bytes = unsafe {
             std::slice::from_raw_parts_mut((ctx as *mut C).cast::<u8>(), std::mem::size_of::<C>())
         };
-        self.call_bytes(bytes)
+        // SAFETY: the caller's contract, for this context.
+        unsafe { self.call_bytes(bytes) }
     }
 
     /// Runs the program on a context given as bytes.
     ///
     /// A negative value the program returns comes back as an error with
     /// that errno (that is how `anycall(2)` returns it).
-    pub fn call_bytes(&self, ctx: &mut [u8]) -> io::Result<i64> {
-        crate::sys::anycall(self.fd.as_raw_fd(), ctx, 0).map_err(|err| {
+    ///
+    /// # Safety
+    ///
+    /// The program issues system calls as this process with whatever it
+    /// finds in `ctx` or computes from it. The caller must know what the
+    /// program does with this context and make sure that this run leaves
+    /// the process's memory and I/O safe: every address and length the
+    /// calls use describes memory they may read or write for the whole
+    /// call (and none that Rust references alias in a way the writes would
+    /// break), no call unmaps or remaps memory the process uses, and no
+    /// call closes or replaces a descriptor the process owns elsewhere
+    /// (a `File`, an `OwnedFd`).
+    pub unsafe fn call_bytes(&self, ctx: &mut [u8]) -> io::Result<i64> {
+        // SAFETY: the caller's contract.
+        unsafe { crate::sys::anycall(self.fd.as_raw_fd(), ctx, 0) }.map_err(|err| {
             // ENOSYS is also what a program returns for an unknown inner call.
             if err.raw_os_error() == Some(libc::ENOSYS) && !kernel::has_syscall() {
                 kernel::missing("anycall()")

@@ -17,7 +17,7 @@ fn guest_batch_runs_calls_that_change_shape_every_time() {
         Call::openat(libc::AT_FDCWD, &cpath, libc::O_RDONLY, 0),
         Call::pread64(Source::Result(0), &mut buf, 6),
         Call::fstat(Source::Result(0), &mut st),
-        Call::close(Source::Result(0)),
+        Call::close(0),
     ];
     let res = batch.run(&mut calls).unwrap();
     assert_eq!(&res[1..], &[5, 0, 0]);
@@ -36,7 +36,7 @@ fn guest_batch_stops_at_a_failing_call_and_names_it() {
     let mut calls = [
         Call::getpid(),
         Call::openat(libc::AT_FDCWD, c"/nonexistent", libc::O_RDONLY, 0),
-        Call::close(Source::Result(1)),
+        Call::close(1),
     ];
     let err = batch.run(&mut calls).unwrap_err();
     let step: &StepError = err.get_ref().unwrap().downcast_ref().unwrap();
@@ -47,7 +47,7 @@ fn guest_batch_stops_at_a_failing_call_and_names_it() {
 
     let mut calls = [
         Call::openat(libc::AT_FDCWD, c"/nonexistent", libc::O_RDONLY, 0).continue_on_error(),
-        Call::close(Source::Result(0)).continue_on_error(),
+        Call::close(0).continue_on_error(),
     ];
     assert_eq!(
         batch.run(&mut calls).unwrap(),

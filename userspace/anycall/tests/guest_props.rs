@@ -156,6 +156,15 @@ fn fd_step(ops: &[Op], at: usize, fd: usize) -> Option<usize> {
     (!opens.is_empty()).then(|| opens[fd % opens.len()])
 }
 
+/// Whether the close at `at` is the first of the fd it closes: the typed
+/// close takes only those (a second close of the same fd goes raw).
+fn first_close(ops: &[Op], at: usize, fd: usize) -> Option<usize> {
+    let k = fd_step(ops, at, fd)?;
+    let closed_before =
+        (0..at).any(|j| matches!(ops[j], Op::Close { fd: g } if fd_step(ops, j, g) == Some(k)));
+    (!closed_before).then_some(k)
+}
+
 fn fd_of(ops: &[Op], results: &[i64], at: usize, fd: usize) -> i64 {
     fd_step(ops, at, fd).map_or(-1, |k| results[k])
 }
@@ -273,7 +282,12 @@ fn run_batch(batch: &Batch, ops: &[Op], s: &Scratch) -> Observed {
                 }
                 Op::Ftruncate { fd, len } => Call::ftruncate(src(i, *fd), *len as u64),
                 Op::Fstat { fd } => Call::fstat(src(i, *fd), st),
-                Op::Close { fd } => Call::close(src(i, *fd)),
+                Op::Close { fd } => match first_close(ops, i, *fd) {
+                    Some(k) => Call::close(k),
+                    // SAFETY: a second close of an fd these ops opened, or
+                    // of -1; FD_TABLE keeps other tests from reusing it.
+                    None => unsafe { Call::raw("close", libc::SYS_close, &[src(i, *fd)]) },
+                },
                 Op::Mkdir { name } => Call::mkdirat(dirfd, &names[*name], 0o755),
                 Op::Unlink { name } => Call::unlinkat(dirfd, &names[*name], 0),
             }
@@ -362,7 +376,15 @@ fn build_chain(ops: &[Op], s: &Scratch) -> (Chain, Vec<Step>, Vec<Option<Slot>>)
                 whence,
             } => (b.lseek(fd(*f), *offset as u64, *whence as i32), None),
             Op::Ftruncate { fd: f, len } => (b.ftruncate(fd(*f), *len as u64), None),
-            Op::Close { fd: f } => (b.close(fd(*f)), None),
+            Op::Close { fd: f } => match first_close(ops, i, *f) {
+                Some(k) => (b.close(steps[k]), None),
+                // SAFETY: a second close of an fd these ops opened, or of
+                // -1; FD_TABLE keeps other tests from reusing the number.
+                None => (
+                    unsafe { b.syscall("close", libc::SYS_close, &[fd(*f)]) },
+                    None,
+                ),
+            },
         };
         b.on_error(step, OnError::Continue);
         steps.push(step);

@@ -188,7 +188,16 @@ fn add_step(
     let s = |k: usize| &slot_args[k];
     Ok(match ts.name.as_str() {
         "openat" => b.openat(a(0), s(0), a(1), a(2)),
-        "close" => b.close(a(0)),
+        "close" => match a(0) {
+            Arg::Result(opened) => b.close(opened),
+            _ => {
+                return Err(err(
+                    "close takes $N, the result of an earlier openat: a number could be a \
+                     descriptor of the anycall command itself"
+                        .into(),
+                ))
+            }
+        },
         "fsync" => b.fsync(a(0)),
         "fstat" => b.fstat(a(0), s(0)),
         "read" => b.read(a(0), s(0)),

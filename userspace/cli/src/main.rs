@@ -59,7 +59,8 @@ enum Command {
     /// O_CREAT|O_WRONLY, SEEK_END, ...), "strings" (paths, or data for
     /// write), $N (the result of step N), buf:N (an N-byte buffer to read
     /// into). A step ending in `?` goes on when it fails; otherwise the
-    /// chain stops there. Calls: openat close read pread64 write pwrite64
+    /// chain stops there. `close` takes only $N of an earlier openat.
+    /// Calls: openat close read pread64 write pwrite64
     /// fstat newfstatat getdents64 lseek fsync ftruncate mkdirat unlinkat
     /// getpid getppid.
     #[command(verbatim_doc_comment)]

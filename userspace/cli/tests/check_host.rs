@@ -32,3 +32,24 @@ fn chain_errors_name_the_step_before_touching_the_kernel() {
     let err = String::from_utf8(out.stderr).unwrap();
     assert_eq!(err, "anycall: step 1 (read): $3 is not an earlier step\n");
 }
+
+#[test]
+fn chain_close_takes_only_a_descriptor_the_chain_opened() {
+    let run = |text: &str| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_anycall"))
+            .args(["chain", text])
+            .output()
+            .unwrap();
+        (out.status.code(), String::from_utf8(out.stderr).unwrap())
+    };
+    let (code, err) = run("getpid; close 0");
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        err,
+        "anycall: step 1 (close): close takes $N, the result of an earlier openat: a number \
+         could be a descriptor of the anycall command itself\n"
+    );
+    let (code, err) = run("getpid; close $0");
+    assert_eq!(code, Some(1));
+    assert!(err.contains("step 0 (getpid) opens no descriptor"), "{err}");
+}

@@ -19,7 +19,7 @@ pub fn read_heads(batch: &Batch, paths: &[&CStr], bufs: &mut [Vec<u8>]) -> io::R
             0,
         ));
         calls.push(Call::read(Source::Result(open), buf));
-        calls.push(Call::close(Source::Result(open)));
+        calls.push(Call::close(open));
     }
     let results = batch.run(&mut calls)?;
     Ok(results.chunks(3).map(|c| c[1]).collect())

@@ -25,10 +25,24 @@ pub struct StatWalkerCtx {
 // before `result`.
 unsafe impl Context for StatWalkerCtx {}
 
+/// `stat_walker.bpf.o`'s program: the only way to get one is [`load`],
+/// which is what makes [`stat_dir`] safe (running a `Program` is `unsafe`).
+pub struct StatWalker(Program);
+
+impl StatWalker {
+    /// The loaded program (for the `unsafe` [`Program::call`]).
+    pub fn program(&self) -> &Program {
+        &self.0
+    }
+}
+
 // usage: stat-walker
 /// Every entry of the directory `dir` (but "." and "..") with its
 /// `lstat()` result: one `anycall()` per 64 entries instead of 65 calls.
-pub fn stat_dir(prog: &Program, dir: &File) -> io::Result<Vec<(String, io::Result<libc::stat>)>> {
+pub fn stat_dir(
+    prog: &StatWalker,
+    dir: &File,
+) -> io::Result<Vec<(String, io::Result<libc::stat>)>> {
     let mut dents = vec![0u8; 16 * 1024];
     // SAFETY: `struct stat` is plain data; all zeroes is a valid value.
     let mut stats: Vec<libc::stat> = vec![unsafe { std::mem::zeroed() }; MAX];
@@ -43,7 +57,11 @@ pub fn stat_dir(prog: &Program, dir: &File) -> io::Result<Vec<(String, io::Resul
             name_off: [0; MAX],
             result: [0; MAX],
         };
-        let ret = prog.call(&mut ctx)?;
+        // SAFETY: the program is stat_walker.bpf.c's: it reads at most
+        // `dents_size` bytes of `dirfd`'s entries into `dents` and writes
+        // at most STAT_WALKER_MAX `struct stat`s to `stats`, both borrowed
+        // here with those sizes; it opens and closes nothing.
+        let ret = unsafe { prog.0.call(&mut ctx) }?;
         if ret < 0 {
             return Err(io::Error::from_raw_os_error(-ret as i32));
         }
@@ -64,6 +82,6 @@ pub fn stat_dir(prog: &Program, dir: &File) -> io::Result<Vec<(String, io::Resul
 // end usage
 
 /// Loads `stat_walker.bpf.o`.
-pub fn load() -> io::Result<Program> {
-    Program::from_elf(crate::objects::STAT_WALKER, Some("stat_walker"))
+pub fn load() -> io::Result<StatWalker> {
+    Program::from_elf(crate::objects::STAT_WALKER, Some("stat_walker")).map(StatWalker)
 }

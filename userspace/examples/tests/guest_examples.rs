@@ -35,7 +35,9 @@ fn guest_read_file_reads_what_std_reads() {
         buf_size: small.len() as u64,
         ..Default::default()
     };
-    assert_eq!(prog.call(&mut ctx).unwrap(), 1000);
+    // SAFETY: read_file.bpf.c's program, with a context like read_file()'s
+    // whose buffer is `small`, borrowed with its length.
+    assert_eq!(unsafe { prog.program().call(&mut ctx) }.unwrap(), 1000);
     assert_eq!(ctx.truncated, 1);
     assert_eq!(&small[..], &data[..1000]);
 
@@ -102,10 +104,12 @@ fn guest_a_program_that_fails_verification_reports_the_verifier() {
 fn guest_programs_pin_and_open_from_bpffs() {
     let prog = read_file::load().unwrap();
     let pin = format!("/sys/fs/bpf/anycall-read-{}", std::process::id());
-    prog.pin(&pin).unwrap();
+    prog.program().pin(&pin).unwrap();
     let again = Program::open_pinned(&pin).unwrap();
     std::fs::remove_file(&pin).unwrap();
     assert_eq!(again.name(), "read_file");
+    // SAFETY: pinned just now, from read_file.bpf.o's program.
+    let again = unsafe { read_file::ReadFile::from_program(again) };
     let mut buf = [0u8; 64];
     let n = read_file::read_file(&again, c"/proc/sys/kernel/ostype", &mut buf).unwrap();
     assert_eq!(&buf[..n], b"Linux\n");

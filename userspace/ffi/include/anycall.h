@@ -41,7 +41,11 @@ struct anycall_program *anycall_program_open_pinned(const char *path);
 int anycall_program_pin(const struct anycall_program *prog, const char *path);
 /* The program's fd, for anycall(2) or passing to another process. */
 int anycall_program_fd(const struct anycall_program *prog);
-/* Runs it on @ctx (@size bytes, copied in and back): its return value. */
+/*
+ * Runs it on @ctx (@size bytes, copied in and back): its return value. The
+ * program makes system calls with the addresses, lengths and descriptors
+ * it finds in @ctx: the caller answers for what they point at.
+ */
 long anycall_program_call(const struct anycall_program *prog, void *ctx, size_t size);
 void anycall_program_free(struct anycall_program *prog);
 
@@ -89,6 +93,11 @@ int anycall_chain_slot(struct anycall_chain_builder *b, enum anycall_slot_kind k
 /* Steps: each returns the step's index, or a negative errno. */
 int anycall_chain_openat(struct anycall_chain_builder *b, struct anycall_arg dirfd,
 			 int path_slot, struct anycall_arg flags, struct anycall_arg mode);
+/*
+ * Closes ANYCALL_RESULT(an earlier anycall_chain_openat() step): loading
+ * refuses a chain that closes one twice or from a loop the open is not in.
+ * A constant or value is closed as given: the caller answers for it.
+ */
 int anycall_chain_close(struct anycall_chain_builder *b, struct anycall_arg fd);
 int anycall_chain_read(struct anycall_chain_builder *b, struct anycall_arg fd, int out_slot);
 int anycall_chain_pread64(struct anycall_chain_builder *b, struct anycall_arg fd,
@@ -122,7 +131,11 @@ int anycall_chain_set_output(struct anycall_chain *c, int slot, void *buf, size_
  * of the step that stopped it (anycall_chain_failed_step() says which).
  */
 long anycall_chain_run(struct anycall_chain *c);
-/* A step's result in the last run (INT64_MIN: it did not run). */
+/*
+ * A step's result in the last run (INT64_MIN: it did not run), also when a
+ * step stopped it: the steps before it (e.g. an fd to close) and the
+ * failing step's negative errno.
+ */
 int64_t anycall_chain_result(const struct anycall_chain *c, int step);
 /* The step that stopped the last run, or -1. */
 int anycall_chain_failed_step(const struct anycall_chain *c);
@@ -133,8 +146,12 @@ void anycall_chain_free(struct anycall_chain *c);
 struct anycall_call {
 	long nr;
 	uint64_t args[6];
-	/* per argument: 0 the constant in args[], k the result of call k - 1 */
-	uint8_t from[6];
+	/*
+	 * per argument: 0 the constant in args[], k the result of call k - 1
+	 * (an earlier call; anything else is refused): 16 bits hold every
+	 * call of the largest batch (512)
+	 */
+	uint16_t from[6];
 	uint8_t continue_on_error;
 };
 
@@ -143,7 +160,9 @@ struct anycall_batch;
 struct anycall_batch *anycall_batch_load(size_t capacity);
 /*
  * Runs @n calls in one anycall(), results into @results (n entries):
- * 0, or the negative errno of the call that stopped the batch.
+ * 0, or the negative errno of the call that stopped the batch. Then
+ * @results has the results of the calls before it (e.g. an fd to close),
+ * its negative errno, and INT64_MIN for the calls that did not run.
  */
 long anycall_batch_run(const struct anycall_batch *batch, const struct anycall_call *calls,
 		       size_t n, int64_t *results);

@@ -152,7 +152,28 @@ macro_rules! step_fn {
 }
 
 step_fn!(anycall_chain_openat(dirfd: arg, path: slot, flags: arg, mode: arg) => |b| b.builder.openat(dirfd, &path, flags, mode));
-step_fn!(anycall_chain_close(fd: arg) => |b| b.builder.close(fd));
+
+/// `close(fd)`: the result of an earlier openat step is checked (closed
+/// once, in its loop); any other number is closed as given.
+///
+/// # Safety
+///
+/// `b` came from anycall_chain_builder_new() and was not loaded or freed;
+/// a descriptor given as a constant or value the caller answers for.
+#[no_mangle]
+pub unsafe extern "C" fn anycall_chain_close(b: *mut AnycallChainBuilder, fd: AnycallArg) -> c_int {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let b = unsafe { builder(b) }?;
+        let step = match b.arg(fd)? {
+            Arg::Result(opened) => b.builder.close(opened),
+            // SAFETY: C callers answer for the numbers they close
+            // (anycall.h), as for a close() of their own.
+            other => unsafe { b.builder.syscall("close", libc::SYS_close, &[other]) },
+        };
+        Ok(b.push(step))
+    }) as c_int
+}
 step_fn!(anycall_chain_read(fd: arg, out: slot) => |b| b.builder.read(fd, &out));
 step_fn!(anycall_chain_pread64(fd: arg, out: slot, offset: arg) => |b| b.builder.pread64(fd, &out, offset));
 step_fn!(anycall_chain_write(fd: arg, data: slot) => |b| b.builder.write(fd, &data));
@@ -377,11 +398,13 @@ pub unsafe extern "C" fn anycall_chain_run(c: *mut AnycallChain) -> c_long {
                 Ok(0)
             }
             Err(e) => {
-                if let Some(step) = e
-                    .get_ref()
-                    .and_then(|x| x.downcast_ref::<anycall::chain::StepError>())
-                {
+                if let Some(step) = anycall::chain::StepError::of(&e) {
                     c.failed = step.step as c_int;
+                    // What ran before the failing step (and its errno):
+                    // a descriptor opened before it is the caller's to close.
+                    for (k, s) in c.steps.iter().enumerate() {
+                        c.results[k] = step.result(s.index()).unwrap_or(i64::MIN);
+                    }
                 }
                 Err(e)
             }

@@ -119,7 +119,10 @@ pub unsafe extern "C" fn anycall_program_fd(prog: *const AnycallProgram) -> c_in
 /// # Safety
 ///
 /// `prog` came from an `anycall_program_open*` function; `ctx` points at
-/// `size` writable bytes (or is NULL with `size` 0).
+/// `size` writable bytes (or is NULL with `size` 0), and what the program
+/// does with them (the addresses and descriptors it finds there) leaves
+/// the process's memory and descriptors intact, as for
+/// `anycall::Program::call_bytes`.
 #[no_mangle]
 pub unsafe extern "C" fn anycall_program_call(
     prog: *const AnycallProgram,
@@ -137,8 +140,9 @@ pub unsafe extern "C" fn anycall_program_call(
             // SAFETY: the caller's contract.
             unsafe { std::slice::from_raw_parts_mut(ctx.cast::<u8>(), size) }
         };
-        // SAFETY: the caller's contract.
-        unsafe { &*prog }.0.call_bytes(bytes)
+        // SAFETY: the caller's contract: `prog` is valid, and the C caller
+        // answers for what the program does with `ctx` (anycall.h).
+        unsafe { (*prog).0.call_bytes(bytes) }
     }) as c_long
 }
 

@@ -25,7 +25,18 @@ pub struct Call<'a> {
     nr: i64,
     args: [Source; 6],
     stop_on_error: bool,
+    fd: FdUse,
     _data: PhantomData<&'a mut [u8]>,
+}
+
+/// What a call does with a file descriptor, for the checks of `close()`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum FdUse {
+    None,
+    /// Its result is a new descriptor (`openat`).
+    Opens,
+    /// It closes the descriptor the call at this index opened.
+    Closes(usize),
 }
 
 fn addr<T: ?Sized>(p: *const T) -> Source {
@@ -41,8 +52,14 @@ impl<'a> Call<'a> {
             nr,
             args,
             stop_on_error: true,
+            fd: FdUse::None,
             _data: PhantomData,
         }
+    }
+
+    fn with_fd(mut self, fd: FdUse) -> Self {
+        self.fd = fd;
+        self
     }
 
     /// Leave a failure in the results and go on (the default stops).
@@ -59,12 +76,21 @@ impl<'a> Call<'a> {
     /// `openat(dirfd, path, flags, mode)`.
     pub fn openat(dirfd: impl Into<Source>, path: &'a CStr, flags: i32, mode: u32) -> Self {
         let args = [dirfd.into(), addr(path.as_ptr()), flags.into(), mode.into()];
-        Self::new("openat", libc::SYS_openat, &args)
+        Self::new("openat", libc::SYS_openat, &args).with_fd(FdUse::Opens)
     }
 
-    /// `close(fd)`.
-    pub fn close(fd: impl Into<Source>) -> Self {
-        Self::new("close", libc::SYS_close, &[fd.into()])
+    /// `close(fd)` of the descriptor that the batch's call at index
+    /// `opened`, an earlier [`Call::openat`], returned; no other call may
+    /// close it ([`super::Batch::run`] refuses the batch otherwise). A
+    /// descriptor the batch did not open may be one a `File` or `OwnedFd`
+    /// owns (I/O safety); the `unsafe` [`Call::raw`] closes any number.
+    ///
+    /// ```compile_fail
+    /// let _ = anycall::batch::Call::close(anycall::batch::Source::Const(3));
+    /// ```
+    pub fn close(opened: usize) -> Self {
+        Self::new("close", libc::SYS_close, &[Source::Result(opened)])
+            .with_fd(FdUse::Closes(opened))
     }
 
     /// `read(fd, buf, buf.len())`.
@@ -211,13 +237,36 @@ pub(crate) fn encode(calls: &[Call<'_>], capacity: usize) -> io::Result<Vec<u8>>
         for (j, src) in call.args.iter().enumerate() {
             match *src {
                 Source::Const(v) => put(&mut ctx, e + ARGS + 8 * j, v),
-                Source::Result(k) if k < i => ctx[e + SOURCES + j] = k as u8 + 1,
+                Source::Result(k) if k < i => {
+                    // k < i < capacity <= MAX_CAPACITY: k + 1 fits a u16.
+                    let src = u16::try_from(k + 1).expect("a batch holds fewer than 65535 calls");
+                    let at = e + SOURCES + 2 * j;
+                    ctx[at..at + 2].copy_from_slice(&src.to_ne_bytes());
+                }
                 Source::Result(k) => {
                     return Err(invalid(format!(
                         "call {i} ({}): argument {j} is the result of call {k}, which is not an earlier call",
                         call.name
                     )))
                 }
+            }
+        }
+        if let FdUse::Closes(k) = call.fd {
+            // Only what this batch opened, once: another number could be
+            // a descriptor the process owns elsewhere, and a second close
+            // one another thread opened meanwhile under the same number.
+            // (`k < i`: the source was checked above.)
+            if calls[..i].iter().any(|c| c.fd == FdUse::Closes(k)) {
+                return Err(invalid(format!(
+                    "call {i} (close): the descriptor of call {k} is closed by an earlier call already"
+                )));
+            }
+            if calls[k].fd != FdUse::Opens {
+                return Err(invalid(format!(
+                    "call {i} (close): call {k} ({}) opens no descriptor; close() closes only what \
+                     this batch opened (the unsafe Call::raw() closes any number)",
+                    calls[k].name
+                )));
             }
         }
         let flags = if call.stop_on_error { STOP_ON_ERROR } else { 0 };
@@ -237,18 +286,17 @@ pub(crate) fn decode(
     ret: io::Result<i64>,
 ) -> io::Result<Vec<i64>> {
     let status = get(ctx, STATUS) as usize;
-    match ret {
-        Err(e) if status != 0 => {
-            return Err(super::step_error(
-                calls,
-                status - 1,
-                e.raw_os_error().unwrap_or(libc::EIO),
-            ))
-        }
-        Err(e) => return Err(e),
-        Ok(_) => {}
-    }
-    Ok((0..calls.len())
+    let results: Vec<i64> = (0..calls.len())
         .map(|i| get(ctx, results(capacity) + 8 * i) as i64)
-        .collect())
+        .collect();
+    match ret {
+        Err(e) if status != 0 && status <= calls.len() => Err(super::step_error(
+            calls,
+            status - 1,
+            e.raw_os_error().unwrap_or(libc::EIO),
+            &results,
+        )),
+        Err(e) => Err(e),
+        Ok(_) => Ok(results),
+    }
 }

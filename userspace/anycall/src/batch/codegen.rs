@@ -2,7 +2,7 @@
 //!
 //! r6 the context, r7 the entry index, r8 the count, r9 the entry. Each
 //! argument is the entry's constant, or the result of an earlier entry
-//! when its source byte says so.
+//! when its 16-bit source says so.
 
 use super::layout::*;
 use crate::insn::{self, Cond, Size, R0, R1, R10, R2, R3, R6, R7, R8, R9};
@@ -33,10 +33,10 @@ pub(crate) fn generate(capacity: usize, kfunc: u32) -> Vec<bpf_insn> {
         insn::add_reg(R9, R6),
     ]);
     for j in 0..6i16 {
-        let base = (ENTRIES + SOURCES) as i16 + j;
+        let base = (ENTRIES + SOURCES) as i16 + 2 * j;
         let arg = (ENTRIES + ARGS) as i16 + 8 * j;
         p.extend([
-            insn::load(Size::B, R1, R9, base),
+            insn::load(Size::H, R1, R9, base),
             // 0, or a call not before this one: the constant.
             insn::jmp_imm(Cond::Eq, R1, 0, 7),
             insn::add_imm(R1, -1),

@@ -10,7 +10,7 @@
 //! let mut calls = [
 //!     Call::openat(libc::AT_FDCWD, c"/etc/hostname", libc::O_RDONLY, 0),
 //!     Call::read(Source::Result(0), &mut buf),
-//!     Call::close(Source::Result(0)),
+//!     Call::close(0),
 //! ];
 //! let results = batch.run(&mut calls).unwrap();
 //! println!("read {} bytes", results[1]);
@@ -36,26 +36,40 @@ pub(crate) mod layout {
     pub const STATUS: usize = 0;
     pub const COUNT: usize = 8;
     pub const ENTRIES: usize = 16;
-    /// One entry: number, 6 arguments, sources (a byte per argument: 0 the
-    /// constant, k the result of call k - 1), flags.
-    pub const ENTRY: usize = 72;
+    /// One entry: number, 6 arguments, sources (a `u16` per argument: 0
+    /// the constant, k the result of call k - 1, which holds every call of
+    /// a batch of [`super::MAX_CAPACITY`]), 4 bytes of padding, flags.
+    pub const ENTRY: usize = 80;
     pub const NR: usize = 0;
     pub const ARGS: usize = 8;
     pub const SOURCES: usize = 56;
-    pub const FLAGS: usize = 64;
+    pub const FLAGS: usize = 72;
     /// Stop the batch when this call fails.
     pub const STOP_ON_ERROR: u64 = 1;
 
-    pub fn results(capacity: usize) -> usize {
+    pub const fn results(capacity: usize) -> usize {
         ENTRIES + ENTRY * capacity
     }
 
-    pub fn size(capacity: usize) -> usize {
+    pub const fn size(capacity: usize) -> usize {
         results(capacity) + 8 * capacity
     }
+
+    // The largest batch's context is one anycall() takes.
+    const _: () = assert!(size(super::MAX_CAPACITY) <= anycall_sys::ANYCALL_CTX_SIZE_MAX as usize);
 }
 
 /// The batch program, loaded for batches of up to `capacity` calls.
+///
+/// Its program is never handed out: [`Batch::run`] is the only way to run
+/// it, so that the context always describes [`Call`]s (a forged one could
+/// hold any address and length):
+///
+/// ```compile_fail
+/// fn forge(batch: &anycall::batch::Batch) {
+///     let _ = batch.program();
+/// }
+/// ```
 #[derive(Debug)]
 pub struct Batch {
     program: Program,
@@ -64,7 +78,7 @@ pub struct Batch {
 
 impl Batch {
     /// Loads the batch program for up to `capacity` calls per run (at most
-    /// [`MAX_CAPACITY`]). Every run copies a context of about 80 bytes per
+    /// [`MAX_CAPACITY`]). Every run copies a context of 88 bytes per
     /// call of capacity in and out, so choose it near the batches you run.
     pub fn load(capacity: usize) -> io::Result<Batch> {
         if capacity == 0 || capacity > MAX_CAPACITY {
@@ -96,27 +110,29 @@ impl Batch {
 
     /// Runs `calls` in one `anycall()` and returns each call's result. A
     /// failing call that stops the batch (the default) gives an error that
-    /// names it ([`StepError`]); calls made
+    /// names it ([`StepError`], which also has the results of the calls
+    /// before it, [`StepError::result`]); calls made
     /// [`Call::continue_on_error`] leave their negative errno in the
     /// results instead.
     pub fn run(&self, calls: &mut [Call<'_>]) -> io::Result<Vec<i64>> {
         let mut ctx = calls::encode(calls, self.capacity)?;
-        let ret = self.program.call_bytes(&mut ctx);
+        // SAFETY: the program is the batch program generated for this
+        // capacity, and `ctx` the encoding of `calls`: it issues each call
+        // with the arguments its typed constructor took from the buffers
+        // borrowed for the calls' lifetime (or those an `unsafe` raw call's
+        // caller vouched for), plus earlier results where a call takes them.
+        let ret = unsafe { self.program.call_bytes(&mut ctx) };
         calls::decode(calls, &ctx, self.capacity, ret)
-    }
-
-    /// The loaded program.
-    pub fn program(&self) -> &Program {
-        &self.program
     }
 }
 
-pub(crate) fn step_error(calls: &[Call<'_>], index: usize, errno: i32) -> io::Error {
-    StepError {
-        step: index,
-        name: calls[index].name().to_string(),
-        iteration: None,
-        errno,
-    }
-    .into()
+/// The error of call `index`, with every call's result in the run.
+pub(crate) fn step_error(
+    calls: &[Call<'_>],
+    index: usize,
+    errno: i32,
+    results: &[i64],
+) -> io::Error {
+    let results = results.iter().map(|&r| vec![r]).collect();
+    StepError::new(index, calls[index].name().to_string(), None, errno, results).into()
 }

@@ -6,9 +6,15 @@ use std::fmt;
 use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// A step of a chain; as an [`Arg`], its result.
+/// A step of a chain; as an [`Arg`], its result. It belongs to the chain
+/// whose builder made it: another chain refuses it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Step(pub(crate) usize);
+pub struct Step(
+    /// Its position in the chain.
+    pub(crate) usize,
+    /// The chain it belongs to (see [`Plan::id`]).
+    pub(crate) u64,
+);
 
 impl Step {
     /// Its position in the chain, from 0.
@@ -17,9 +23,15 @@ impl Step {
     }
 }
 
-/// A loop of a chain (see [`ChainBuilder::for_each`]).
+/// A loop of a chain (see [`ChainBuilder::for_each`]); like a [`Step`], it
+/// belongs to one chain.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Loop(pub(crate) usize);
+pub struct Loop(
+    /// Its position among the chain's loops.
+    pub(crate) usize,
+    /// The chain it belongs to (see [`Plan::id`]).
+    pub(crate) u64,
+);
 
 /// What a slot holds; set per call through an [`super::Invocation`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -118,6 +130,9 @@ pub enum OnError {
     /// Go on with the next step.
     Continue,
     /// Go on with a later step (one after the loop, from inside a loop).
+    /// The steps jumped over do not run, and neither does a later step
+    /// that takes the result of one that did not run: it never gets the
+    /// "did not run" mark as an argument.
     Goto(Step),
 }
 
@@ -144,6 +159,19 @@ pub(crate) struct StepPlan {
     pub wants: Vec<Want>,
     pub on_error: OnError,
     pub in_loop: Option<Loop>,
+    /// What the step does with descriptors (set by the typed steps).
+    pub fd: FdUse,
+}
+
+/// What a step does with a file descriptor, for the checks of `close()`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum FdUse {
+    #[default]
+    None,
+    /// Its result is a new descriptor (`openat`).
+    Opens,
+    /// It closes the descriptor this step opened.
+    Closes(Step),
 }
 
 #[derive(Clone, Debug)]
@@ -234,6 +262,12 @@ impl ChainBuilder {
         }
     }
 
+    /// The chain's id, for tests that make handles by hand.
+    #[cfg(test)]
+    pub(crate) fn id(&self) -> u64 {
+        self.plan.id
+    }
+
     fn slot(&mut self, kind: SlotKind) -> Slot {
         self.plan.slots.push(kind);
         Slot {
@@ -263,23 +297,53 @@ impl ChainBuilder {
         self.slot(SlotKind::Output { min: 0 })
     }
 
-    /// Values, one per iteration of a loop ([`super::Invocation::values`]).
-    pub fn values(&mut self, max: usize) -> Slot {
-        self.slot(SlotKind::Values { max })
+    /// An array slot of `max` elements: as many as a loop runs at most
+    /// (1 to [`MAX_LOOP`]; anything else is refused by [`Self::build`]).
+    fn array(&mut self, kind: SlotKind, max: usize) -> Slot {
+        if max == 0 || max > MAX_LOOP {
+            let index = self.plan.slots.len();
+            self.error(
+                None,
+                format!(
+                    "slot {index}: {} holds 1 to {MAX_LOOP} elements, not {max}",
+                    kind.describe()
+                ),
+            );
+        }
+        self.slot(kind)
     }
 
-    /// Paths, one per iteration of a loop ([`super::Invocation::paths`]).
+    /// Values, one per iteration of a loop ([`super::Invocation::values`]);
+    /// `max` is the loop's (1 to [`MAX_LOOP`]).
+    pub fn values(&mut self, max: usize) -> Slot {
+        self.array(SlotKind::Values { max }, max)
+    }
+
+    /// Paths, one per iteration of a loop ([`super::Invocation::paths`]);
+    /// `max` is the loop's (1 to [`MAX_LOOP`]).
     pub fn paths(&mut self, max: usize) -> Slot {
-        self.slot(SlotKind::Paths { max })
+        self.array(SlotKind::Paths { max }, max)
     }
 
     /// Output elements of type `T`, one per iteration of a loop
-    /// ([`super::Invocation::outputs`]): e.g. one `libc::stat` each.
+    /// ([`super::Invocation::outputs`]): e.g. one `libc::stat` each; `max`
+    /// is the loop's (1 to [`MAX_LOOP`]). An array belongs to one loop.
+    ///
+    /// Elements of 2 GiB or more are refused: the program computes each
+    /// element's address and length with 32-bit immediates.
     pub fn outputs<T>(&mut self, max: usize) -> Slot {
-        self.slot(SlotKind::Outputs {
-            max,
-            stride: std::mem::size_of::<T>(),
-        })
+        let stride = std::mem::size_of::<T>();
+        if i32::try_from(stride).is_err() {
+            let index = self.plan.slots.len();
+            self.error(
+                None,
+                format!(
+                    "slot {index}: output elements of {stride} bytes; an output array takes \
+                     elements of less than 2 GiB"
+                ),
+            );
+        }
+        self.array(SlotKind::Outputs { max, stride }, max)
     }
 
     /// Adds the steps `body` adds as a loop that runs once per element of
@@ -287,7 +351,7 @@ impl ChainBuilder {
     /// arrays of equal length, or sets the count with
     /// [`super::Invocation::count`]). Loops do not nest.
     pub fn for_each(&mut self, max: usize, body: impl FnOnce(&mut Self)) -> Loop {
-        let lp = Loop(self.plan.loops.len());
+        let lp = Loop(self.plan.loops.len(), self.plan.id);
         let first = self.plan.steps.len();
         if self.open_loop.is_some() {
             self.error(Some(first), "loops do not nest".into());
@@ -316,6 +380,13 @@ impl ChainBuilder {
 
     /// Sets what `step` does when its call fails (default: [`OnError::Stop`]).
     pub fn on_error(&mut self, step: Step, policy: OnError) -> &mut Self {
+        if step.1 != self.plan.id {
+            self.error(
+                None,
+                format!("on_error() for step {} of another chain", step.0),
+            );
+            return self;
+        }
         match self.plan.steps.get_mut(step.0) {
             Some(s) => s.on_error = policy,
             None => self.error(
@@ -348,8 +419,22 @@ impl ChainBuilder {
             wants,
             on_error: OnError::Stop,
             in_loop: self.open_loop,
+            fd: FdUse::None,
         });
-        Step(self.plan.steps.len() - 1)
+        Step(self.plan.steps.len() - 1, self.plan.id)
+    }
+
+    /// As `push()`, for a step that opens or closes a descriptor.
+    pub(crate) fn push_fd(
+        &mut self,
+        name: &str,
+        nr: i64,
+        args: Vec<(Arg, Want)>,
+        fd: FdUse,
+    ) -> Step {
+        let step = self.push(name, nr, args);
+        self.plan.steps[step.0].fd = fd;
+        step
     }
 
     fn error(&mut self, step: Option<usize>, message: String) {
@@ -363,17 +448,19 @@ impl ChainBuilder {
             return Err(e);
         }
         self.plan.slot_loops = self.plan.find_slot_loops();
-        let layout = Layout::new(&self.plan);
-        if layout.size > anycall_sys::ANYCALL_CTX_SIZE_MAX as usize {
-            return Err(BuildError {
-                step: None,
-                message: format!(
-                    "the context would take {} bytes, more than anycall() takes ({})",
-                    layout.size,
-                    anycall_sys::ANYCALL_CTX_SIZE_MAX
-                ),
-            });
-        }
+        let max = anycall_sys::ANYCALL_CTX_SIZE_MAX as usize;
+        let layout = match Layout::new(&self.plan) {
+            Some(layout) if layout.size <= max => layout,
+            too_big => {
+                let size = too_big.map_or("more than 2^64".to_string(), |l| l.size.to_string());
+                return Err(BuildError {
+                    step: None,
+                    message: format!(
+                        "the context would take {size} bytes, more than anycall() takes ({max})"
+                    ),
+                });
+            }
+        };
         Ok(BuiltChain {
             plan: self.plan,
             layout,
@@ -390,6 +477,35 @@ impl ChainBuilder {
                 None,
                 format!("{} steps, more than {MAX_STEPS}", plan.steps.len()),
             );
+        }
+        // The kernel writes as many elements of an array as its loop runs,
+        // and an invocation checks one count per array: an array used by
+        // two loops would be checked against only one of their counts.
+        let mut array_loop: Vec<Option<usize>> = vec![None; plan.slots.len()];
+        for (i, step) in plan.steps.iter().enumerate() {
+            let Some(lp) = step.in_loop else { continue };
+            for arg in &step.args {
+                let (Arg::Value(s) | Arg::Ptr(s) | Arg::Len(s)) = *arg else {
+                    continue;
+                };
+                if s.chain != plan.id || s.kind.array_max().is_none() {
+                    continue;
+                }
+                match array_loop[s.index] {
+                    Some(first) if first != lp.0 => self.error(
+                        Some(i),
+                        format!(
+                            "{}: slot {} ({}) is used by loops {first} and {}; an array \
+                             belongs to one loop",
+                            step.name,
+                            s.index,
+                            s.kind.describe(),
+                            lp.0
+                        ),
+                    ),
+                    _ => array_loop[s.index] = Some(lp.0),
+                }
+            }
         }
         for (i, step) in plan.steps.iter().enumerate() {
             let mut fail = |msg: String| {
@@ -409,8 +525,15 @@ impl ChainBuilder {
                     fail(format!("argument {j}: {msg}"));
                 }
             }
+            if let FdUse::Closes(opener) = step.fd {
+                if let Err(msg) = check_close(&plan, i, step, opener) {
+                    fail(msg);
+                }
+            }
             if let OnError::Goto(t) = step.on_error {
-                if t.0 <= i || t.0 >= plan.steps.len() {
+                if t.1 != plan.id {
+                    fail(format!("on error goes to step {} of another chain", t.0));
+                } else if t.0 <= i || t.0 >= plan.steps.len() {
                     fail(format!(
                         "on error goes to step {}, which is not a later step",
                         t.0
@@ -427,6 +550,48 @@ impl ChainBuilder {
             }
         }
     }
+}
+
+/// A typed `close()` closes only what this chain opened, once: an fd
+/// number from anywhere else could be one a `File` or `OwnedFd` of the
+/// process owns (I/O safety), and a second close could hit a descriptor
+/// another thread opened meanwhile under the same number.
+fn check_close(plan: &Plan, i: usize, step: &StepPlan, opener: Step) -> Result<(), String> {
+    if opener.1 != plan.id {
+        return Err(format!(
+            "closes the descriptor of step {} of another chain",
+            opener.0
+        ));
+    }
+    let Some(open) = plan.steps.get(opener.0).filter(|_| opener.0 < i) else {
+        return Err(format!(
+            "closes the descriptor of step {}, which is not an earlier step",
+            opener.0
+        ));
+    };
+    if open.fd != FdUse::Opens {
+        return Err(format!(
+            "step {} ({}) opens no descriptor; close() closes only what this chain \
+             opened (the unsafe ChainBuilder::syscall() closes any number)",
+            opener.0, open.name
+        ));
+    }
+    if step.in_loop != open.in_loop {
+        return Err(format!(
+            "closes the descriptor of step {} in every iteration of a loop that step is not in",
+            opener.0
+        ));
+    }
+    if let Some(k) = plan.steps[..i]
+        .iter()
+        .position(|s| s.fd == FdUse::Closes(opener))
+    {
+        return Err(format!(
+            "step {k} closes the descriptor of step {} already",
+            opener.0
+        ));
+    }
+    Ok(())
 }
 
 fn check_arg(plan: &Plan, i: usize, step: &StepPlan, arg: Arg, want: Want) -> Result<(), String> {
@@ -462,6 +627,9 @@ fn check_arg(plan: &Plan, i: usize, step: &StepPlan, arg: Arg, want: Want) -> Re
             Ok(())
         }
         Arg::Result(s) => {
+            if s.1 != plan.id {
+                return Err(format!("step {} belongs to another chain", s.0));
+            }
             if want != Want::Scalar && want != Want::Any {
                 return Err(format!("the result of step {} where a buffer must go", s.0));
             }

@@ -6,7 +6,7 @@
 //! args__sz)`. Jumps only go forward, except each loop's one back edge.
 
 use super::builder::{Arg, OnError, Plan, SlotKind, StepPlan};
-use super::layout::{Layout, ITERATION, STATUS};
+use super::layout::{Layout, ITERATION, NOT_RUN, STATUS};
 use crate::insn::{self, Cond, Reg, Size, R0, R1, R10, R2, R3, R6, R7, R8};
 use libbpf_sys::bpf_insn;
 
@@ -17,6 +17,8 @@ enum Label {
     Step(usize),
     LoopHead(usize),
     LoopEnd(usize),
+    /// Just after step `i` (where it goes when it does not run).
+    After(usize),
 }
 
 struct Emitter {
@@ -70,6 +72,12 @@ impl Emitter {
     }
 }
 
+/// An output array's element size as an immediate (the builder refuses
+/// larger ones).
+fn stride_imm(stride: usize) -> i32 {
+    i32::try_from(stride).expect("output elements of less than 2 GiB")
+}
+
 fn off(o: usize) -> i16 {
     i16::try_from(o).expect("header offsets are small")
 }
@@ -107,13 +115,14 @@ pub(crate) fn generate(plan: &Plan, layout: &Layout, kfunc: u32) -> Vec<bpf_insn
         fixups: Vec::new(),
     };
     e.emit(insn::mov_reg(R6, R1));
+    let skippable = skippable(plan);
     for (i, step) in plan.steps.iter().enumerate() {
         // A jump to a loop's first step starts the loop.
         e.label(Label::Step(i));
         if let Some(lp) = plan.loops.iter().position(|l| l.first == i) {
             loop_head(&mut e, lp, plan.loops[lp].max, layout.loop_counts[lp]);
         }
-        call(&mut e, plan, layout, i, step, kfunc);
+        call(&mut e, plan, layout, i, step, kfunc, &skippable);
         if let Some(lp) = plan.loops.iter().position(|l| l.end == i + 1) {
             e.emit(insn::add_imm(R7, 1));
             e.jump(insn::ja(0), Label::LoopHead(lp));
@@ -139,8 +148,50 @@ fn loop_head(e: &mut Emitter, lp: usize, max: usize, count_off: usize) {
     );
 }
 
-fn call(e: &mut Emitter, plan: &Plan, layout: &Layout, i: usize, step: &StepPlan, kfunc: u32) {
+/// The steps that may not run although the chain goes past them: those
+/// an [`OnError::Goto`] can jump over, and those taking the result of one
+/// of these (which do not run when it did not).
+fn skippable(plan: &Plan) -> Vec<bool> {
+    let mut over = vec![false; plan.steps.len()];
+    for (g, step) in plan.steps.iter().enumerate() {
+        if let OnError::Goto(t) = step.on_error {
+            for s in over.iter_mut().take(t.index()).skip(g + 1) {
+                *s = true;
+            }
+        }
+    }
+    for i in 0..plan.steps.len() {
+        let takes_skippable = plan.steps[i]
+            .args
+            .iter()
+            .any(|a| matches!(*a, Arg::Result(s) if over[s.index()]));
+        over[i] |= takes_skippable;
+    }
+    over
+}
+
+fn call(
+    e: &mut Emitter,
+    plan: &Plan,
+    layout: &Layout,
+    i: usize,
+    step: &StepPlan,
+    kfunc: u32,
+    skippable: &[bool],
+) {
     let in_loop = step.in_loop.is_some();
+    // A step that takes the result of a step that did not run does not run
+    // either (its result stays NOT_RUN): the mark, i64::MIN, is 0 in its
+    // low 32 bits, and would make a close() or read() use fd 0.
+    for arg in &step.args {
+        if let Arg::Result(s) = *arg {
+            if skippable[s.index()] {
+                load_arg(e, plan, layout, *arg);
+                e.mov(R2, NOT_RUN as u64);
+                e.jump(insn::jmp_reg(Cond::Eq, R1, R2, 0), Label::After(i));
+            }
+        }
+    }
     for (j, arg) in step.args.iter().enumerate() {
         load_arg(e, plan, layout, *arg);
         e.emit(insn::store(Size::DW, R10, ARGS + 8 * j as i16, R1));
@@ -174,6 +225,7 @@ fn call(e: &mut Emitter, plan: &Plan, layout: &Layout, i: usize, step: &StepPlan
             e.emit(insn::exit());
         }
     }
+    e.label(Label::After(i));
 }
 
 /// `r1 = ` the argument's value.
@@ -201,7 +253,7 @@ fn load_arg(e: &mut Emitter, plan: &Plan, layout: &Layout, arg: Arg) {
                     let (base, o) = ctx_at(e, R1, at);
                     e.emit(insn::load(Size::DW, R1, base, o));
                     e.emit(insn::mov_reg(R2, R7));
-                    e.emit(insn::mul_imm(R2, stride as i32));
+                    e.emit(insn::mul_imm(R2, stride_imm(stride)));
                     e.emit(insn::add_reg(R1, R2));
                 }
                 _ => {
@@ -211,7 +263,7 @@ fn load_arg(e: &mut Emitter, plan: &Plan, layout: &Layout, arg: Arg) {
             }
         }
         Arg::Len(s) => match plan.slots[s.index] {
-            SlotKind::Outputs { stride, .. } => e.emit(insn::mov_imm(R1, stride as i32)),
+            SlotKind::Outputs { stride, .. } => e.emit(insn::mov_imm(R1, stride_imm(stride))),
             _ => {
                 let (base, o) = ctx_at(e, R1, layout.slots[s.index] + 8);
                 e.emit(insn::load(Size::DW, R1, base, o));

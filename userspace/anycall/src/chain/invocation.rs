@@ -26,10 +26,26 @@ pub struct Invocation<'c, 'a> {
     _data: PhantomData<&'a mut [u8]>,
 }
 
-/// A step that stopped the chain: which, in which iteration, and its errno.
+/// A step (of a chain) or call (of a batch) that stopped the run: which,
+/// in which iteration, its errno, and what the steps before it returned
+/// (e.g. a descriptor an earlier step opened, for the caller to close).
+///
+/// It comes inside the [`io::Error`] the run returns:
+///
+/// ```no_run
+/// # fn f(chain: &anycall::chain::Chain, open: anycall::chain::Step) {
+/// use anycall::chain::StepError;
+/// if let Err(e) = chain.invocation().run() {
+///     if let Some(fd) = StepError::of(&e).and_then(|s| s.result(open.index())) {
+///         // SAFETY: (why nothing else owns or closed it)
+///         unsafe { libc::close(fd as i32) };
+///     }
+/// }
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StepError {
-    /// The step's position in the chain.
+    /// The step's position in the chain (the call's in the batch).
     pub step: usize,
     /// Its system call.
     pub name: String,
@@ -37,6 +53,49 @@ pub struct StepError {
     pub iteration: Option<usize>,
     /// The errno it failed with.
     pub errno: i32,
+    /// Each step's results in this run, as [`Outcome::results`] has them.
+    results: Vec<Vec<i64>>,
+}
+
+impl StepError {
+    pub(crate) fn new(
+        step: usize,
+        name: String,
+        iteration: Option<usize>,
+        errno: i32,
+        results: Vec<Vec<i64>>,
+    ) -> Self {
+        StepError {
+            step,
+            name,
+            iteration,
+            errno,
+            results,
+        }
+    }
+
+    /// The step error inside `e`, if a step or call stopped the run.
+    pub fn of(e: &io::Error) -> Option<&StepError> {
+        e.get_ref().and_then(|inner| inner.downcast_ref())
+    }
+
+    /// What step `index` ([`super::Step::index`], or the call's index in a
+    /// batch) returned in the run that failed (its last iteration's, in a
+    /// loop): the failing step's negative errno for `self.step`, `None`
+    /// for steps that did not run.
+    pub fn result(&self, index: usize) -> Option<i64> {
+        self.results(index)
+            .iter()
+            .rev()
+            .copied()
+            .find(|&r| r != NOT_RUN)
+    }
+
+    /// The results of step `index` in each iteration that could run (one
+    /// for a step outside a loop), [`i64::MIN`] where it did not run.
+    pub fn results(&self, index: usize) -> &[i64] {
+        self.results.get(index).map_or(&[], |r| r.as_slice())
+    }
 }
 
 impl fmt::Display for StepError {
@@ -68,15 +127,17 @@ pub struct Outcome<'c> {
 
 impl<'c> Outcome<'c> {
     /// The result of `step` (its last iteration's, in a loop); `None` when
-    /// it did not run (an earlier step's [`super::OnError::Goto`] skipped it).
+    /// it did not run (an earlier step's [`super::OnError::Goto`] skipped
+    /// it, or a step it takes a result from did not run).
     pub fn result(&self, step: Step) -> Option<i64> {
         self.results(step).last().copied().filter(|&r| r != NOT_RUN)
     }
 
     /// The results of `step` in each iteration (one for a step outside a
-    /// loop); [`i64::MIN`] where it did not run.
+    /// loop); [`i64::MIN`] where it did not run; none for a step of another
+    /// chain.
     pub fn results(&self, step: Step) -> &[i64] {
-        if step.0 >= self.chain.plan.steps.len() {
+        if step.0 >= self.chain.plan.steps.len() || step.1 != self.chain.plan.id {
             return &[];
         }
         let layout = &self.chain.layout;
@@ -238,6 +299,16 @@ impl<'c, 'a> Invocation<'c, 'a> {
         Ok(at)
     }
 
+    /// Step `i`'s results in the context: one per iteration that can run.
+    fn results_of(&self, i: usize) -> Vec<i64> {
+        let chain = self.chain;
+        let n = chain.plan.steps[i]
+            .in_loop
+            .map_or(1, |l| self.counts[l.0].unwrap_or(0));
+        let at = chain.layout.results[i] / 8;
+        self.ctx[at..at + n].iter().map(|&w| w as i64).collect()
+    }
+
     /// The loop whose steps use `slot`.
     fn loop_of(&self, slot: usize) -> Option<usize> {
         self.chain.plan.slot_loops[slot]
@@ -284,7 +355,13 @@ impl<'c, 'a> Invocation<'c, 'a> {
     /// (with arrays, their length is the count, and a different one is
     /// refused).
     pub fn count(&mut self, lp: Loop, n: usize) -> io::Result<&mut Self> {
-        let Some(max) = self.chain.plan.loops.get(lp.0).map(|l| l.max) else {
+        let plan = &self.chain.plan;
+        let Some(max) = plan
+            .loops
+            .get(lp.0)
+            .filter(|_| lp.1 == plan.id)
+            .map(|l| l.max)
+        else {
             return Err(invalid(format!("loop {} is not one of this chain's", lp.0)));
         };
         if n > max {
@@ -311,7 +388,11 @@ impl<'c, 'a> Invocation<'c, 'a> {
     /// ([`StepError`] inside the [`io::Error`]).
     pub fn run(&mut self) -> io::Result<Outcome<'c>> {
         let program = self.program.expect("an invocation of a loaded chain");
-        self.run_with(|ctx| program.call_bytes(ctx))
+        // SAFETY: the program is the one generated for this chain, and
+        // `run_with()` gives it only the context this invocation built: every
+        // address in it comes with the length of a buffer bound for `'a`,
+        // checked against what the chain's steps read and write there.
+        self.run_with(|ctx| unsafe { program.call_bytes(ctx) })
     }
 
     /// Runs the chain's context through `call` (the kernel, or the host
@@ -353,15 +434,19 @@ impl<'c, 'a> Invocation<'c, 'a> {
         let ret = call(bytes);
         let status = self.ctx[STATUS / 8] as usize;
         match ret {
-            Err(e) if status != 0 => {
+            Err(e) if status != 0 && status <= chain.plan.steps.len() => {
                 let step = status - 1;
                 let plan = &chain.plan.steps[step];
-                return Err(StepError {
+                let results = (0..chain.plan.steps.len())
+                    .map(|i| self.results_of(i).to_vec())
+                    .collect();
+                return Err(StepError::new(
                     step,
-                    name: plan.name.clone(),
-                    iteration: plan.in_loop.map(|_| self.ctx[ITERATION / 8] as usize),
-                    errno: e.raw_os_error().unwrap_or(libc::EIO),
-                }
+                    plan.name.clone(),
+                    plan.in_loop.map(|_| self.ctx[ITERATION / 8] as usize),
+                    e.raw_os_error().unwrap_or(libc::EIO),
+                    results,
+                )
                 .into());
             }
             Err(e) => return Err(e),

@@ -27,35 +27,49 @@ pub(crate) struct Layout {
 }
 
 impl Layout {
-    pub fn new(plan: &Plan) -> Self {
+    /// The layout of `plan`'s context; `None` when its size does not fit
+    /// in a `usize` (the builder refuses arrays that large, but nothing
+    /// here may wrap whatever the plan says).
+    pub fn new(plan: &Plan) -> Option<Self> {
         let mut at = HEADER;
-        let mut take = |n: usize| {
+        let mut take = |n: Option<usize>| {
             let here = at;
-            at += n;
-            here
+            at = at.checked_add(n?)?;
+            Some(here)
         };
-        let loop_counts = plan.loops.iter().map(|_| take(8)).collect();
+        let words = |n: usize| n.checked_mul(8);
+        let loop_counts = plan
+            .loops
+            .iter()
+            .map(|_| take(Some(8)))
+            .collect::<Option<_>>()?;
         let slots = plan
             .slots
             .iter()
             .map(|kind| {
                 take(match *kind {
-                    SlotKind::Value | SlotKind::Path | SlotKind::Outputs { .. } => 8,
-                    SlotKind::Input { .. } | SlotKind::Output { .. } => 16,
-                    SlotKind::Values { max } | SlotKind::Paths { max } => 8 * max,
+                    SlotKind::Value | SlotKind::Path | SlotKind::Outputs { .. } => Some(8),
+                    SlotKind::Input { .. } | SlotKind::Output { .. } => Some(16),
+                    SlotKind::Values { max } | SlotKind::Paths { max } => words(max),
                 })
             })
-            .collect();
+            .collect::<Option<_>>()?;
         let results = plan
             .steps
             .iter()
-            .map(|s| take(8 * s.in_loop.map_or(1, |l| plan.loops[l.0].max)))
-            .collect();
-        Layout {
+            .map(|s| {
+                let n = match s.in_loop {
+                    Some(l) => plan.loops.get(l.0)?.max,
+                    None => 1,
+                };
+                take(words(n))
+            })
+            .collect::<Option<_>>()?;
+        Some(Layout {
             loop_counts,
             slots,
             results,
             size: at,
-        }
+        })
     }
 }

@@ -86,6 +86,16 @@ impl BuiltChain {
 }
 
 /// A loaded chain: call it through an [`Invocation`].
+///
+/// Its program is never handed out: an [`Invocation`] is the only way to
+/// run it, so that the context always holds what the chain's checks and
+/// the bound slots allow (a forged one could hold any address and length):
+///
+/// ```compile_fail
+/// fn forge(chain: &anycall::chain::Chain) {
+///     let _ = chain.program();
+/// }
+/// ```
 #[derive(Debug)]
 pub struct Chain {
     program: Program,
@@ -98,11 +108,6 @@ impl Chain {
         Invocation::new(&self.built, Some(&self.program))
     }
 
-    /// The loaded program.
-    pub fn program(&self) -> &Program {
-        &self.program
-    }
-
     /// Number of steps.
     pub fn len(&self) -> usize {
         self.built.plan.steps.len()
@@ -113,8 +118,11 @@ impl Chain {
         self.built.plan.steps.is_empty()
     }
 
-    /// The name of step `step` (its system call).
-    pub fn step_name(&self, step: Step) -> &str {
-        &self.built.plan.steps[step.0].name
+    /// The name of step `step` (its system call); `None` for a step of
+    /// another chain.
+    pub fn step_name(&self, step: Step) -> Option<&str> {
+        let plan = &self.built.plan;
+        let s = plan.steps.get(step.0).filter(|_| step.1 == plan.id)?;
+        Some(&s.name)
     }
 }

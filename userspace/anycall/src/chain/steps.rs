@@ -5,7 +5,7 @@
 //! cannot make a chain write out of bounds. Numbers (fds, flags, offsets)
 //! are any [`Arg`].
 
-use super::builder::{Arg, ChainBuilder, Slot, Step, Want};
+use super::builder::{Arg, ChainBuilder, FdUse, Slot, Step, Want};
 
 /// `sizeof(struct stat)`.
 const STAT_SIZE: usize = std::mem::size_of::<libc::stat>();
@@ -40,12 +40,26 @@ impl ChainBuilder {
         mode: impl Into<Arg>,
     ) -> Step {
         let args = vec![n(dirfd), ptr(path, Want::Path), n(flags), n(mode)];
-        self.push("openat", libc::SYS_openat, args)
+        self.push_fd("openat", libc::SYS_openat, args, FdUse::Opens)
     }
 
-    /// `close(fd)`.
-    pub fn close(&mut self, fd: impl Into<Arg>) -> Step {
-        self.push("close", libc::SYS_close, vec![n(fd)])
+    /// `close(fd)`, where `fd` is the result of an earlier [`Self::openat`]
+    /// of this chain (in the same loop, if it is in one), closed by no other
+    /// step: [`Self::build`] refuses anything else. A descriptor the chain
+    /// did not open may be one a `File` or `OwnedFd` owns (I/O safety); the
+    /// `unsafe` [`Self::syscall`] closes any number.
+    ///
+    /// ```compile_fail
+    /// let mut b = anycall::chain::ChainBuilder::new();
+    /// b.close(3); // a number is no step of this chain
+    /// ```
+    pub fn close(&mut self, fd: Step) -> Step {
+        self.push_fd(
+            "close",
+            libc::SYS_close,
+            vec![n(Arg::Result(fd))],
+            FdUse::Closes(fd),
+        )
     }
 
     /// `read(fd, buf, len(buf))`.

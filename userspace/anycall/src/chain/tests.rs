@@ -49,7 +49,7 @@ fn build_error(f: impl FnOnce(&mut ChainBuilder)) -> String {
 fn chains_that_cannot_work_are_refused_naming_the_step() {
     assert_eq!(build_error(|_| {}), "the chain has no step");
     let e = build_error(|b| {
-        let later = Step(1);
+        let later = Step(1, b.id());
         b.close(later);
         b.getpid();
     });
@@ -137,10 +137,12 @@ fn chains_that_cannot_work_are_refused_naming_the_step() {
         "step 0: fstat: argument 1: output elements of 8 bytes; the call writes 144"
     );
     let e = build_error(|b| {
-        b.values(9000);
+        for _ in 0..9 {
+            b.values(MAX_LOOP);
+        }
         b.getpid();
     });
-    assert!(e.starts_with("the context would take 72"), "{e}");
+    assert!(e.starts_with("the context would take 73"), "{e}");
     let e = build_error(|b| {
         for _ in 0..=MAX_STEPS {
             b.getpid();
@@ -393,7 +395,7 @@ proptest! {
             let policy = match s.policy {
                 0 => OnError::Stop,
                 1 => OnError::Continue,
-                _ if i + s.goto_ahead < n => OnError::Goto(Step(i + s.goto_ahead)),
+                _ if i + s.goto_ahead < n => OnError::Goto(Step(i + s.goto_ahead, b.id())),
                 _ => OnError::Continue,
             };
             b.on_error(id, policy);
@@ -409,9 +411,15 @@ proptest! {
         let mut stopped = None;
         let mut i = 0;
         while i < n {
+            // A step taking the result of one that did not run does not run.
+            let skipped = steps[i].args.iter().any(|a| matches!(*a, Err(back) if back <= i && results[i - back].is_none()));
+            if skipped {
+                i += 1;
+                continue;
+            }
             let args: Vec<u64> = steps[i].args.iter().map(|a| match *a {
                 Ok(c) => c,
-                Err(back) if back <= i => results[i - back].unwrap_or(super::layout::NOT_RUN) as u64,
+                Err(back) if back <= i => results[i - back].unwrap() as u64,
                 Err(_) => 7,
             }).collect();
             let args = if args.is_empty() { vec![0] } else { args };
@@ -534,7 +542,7 @@ fn handles_of_another_chain_are_refused() {
     let mut b = ChainBuilder::new();
     let path = b.path();
     b.openat(0, &path, 0, 0);
-    b.on_error(Step(7), OnError::Continue);
+    b.on_error(Step(7, b.id()), OnError::Continue);
     assert_eq!(
         b.build().unwrap_err().to_string(),
         "on_error() for step 7, which does not exist"
@@ -547,10 +555,319 @@ fn handles_of_another_chain_are_refused() {
     let mut inv = Invocation::new(&built, None);
     let err = inv.path(&foreign_path, c"/x").unwrap_err();
     assert_eq!(err.to_string(), "slot 1 is not one of this chain's");
-    assert!(inv.count(Loop(3), 0).is_err());
+    assert!(inv.count(Loop(3, built.plan.id), 0).is_err());
     inv.path(&path, c"/x").unwrap();
     let (res, _) = run_host(&built, &mut inv, |_, _| 3);
     let res = res.unwrap();
     assert_eq!(res.result(open), Some(3));
-    assert_eq!(res.result(Step(9)), None);
+    assert_eq!(res.result(Step(9, built.plan.id)), None);
+}
+
+#[test]
+fn an_output_array_shared_by_two_loops_is_refused() {
+    // Bound to one element, the array would be checked against the first
+    // loop's count only: the second, counted 4, would fstat into offsets
+    // 144, 288 and 432 of a 144-byte slice.
+    let e = build_error(|b| {
+        let stats = b.outputs::<libc::stat>(4);
+        b.for_each(4, |b| {
+            b.fstat(0, &stats);
+        });
+        b.for_each(4, |b| {
+            b.fstat(1, &stats);
+        });
+    });
+    assert_eq!(
+        e,
+        "step 1: fstat: slot 0 (an output array) is used by loops 0 and 1; an array belongs to one loop"
+    );
+    // Value and path arrays too: each loop's count is checked against the
+    // arrays of that loop.
+    let e = build_error(|b| {
+        let vals = b.values(4);
+        b.for_each(4, |b| {
+            raw(b, 1, &[Arg::Value(vals)]);
+        });
+        b.for_each(4, |b| {
+            raw(b, 2, &[Arg::Index, Arg::Value(vals)]);
+        });
+    });
+    assert!(e.contains("is used by loops 0 and 1"), "{e}");
+    // Used twice in one loop is fine.
+    let mut b = ChainBuilder::new();
+    let stats = b.outputs::<libc::stat>(4);
+    b.for_each(4, |b| {
+        b.fstat(0, &stats);
+        b.fstat(1, &stats);
+    });
+    b.build().unwrap();
+}
+
+#[test]
+fn array_sizes_are_bounded_and_the_layout_never_wraps() {
+    // 8 * ((1 << 61) + 1) wraps to 8: the array would take one word, and
+    // binding it would overwrite the slots after it.
+    let e = build_error(|b| {
+        b.values((1 << 61) + 1);
+        b.getpid();
+    });
+    assert_eq!(
+        e,
+        "slot 0: a value array holds 1 to 1024 elements, not 2305843009213693953"
+    );
+    let e = build_error(|b| {
+        b.getpid();
+        b.paths(0);
+    });
+    assert_eq!(e, "slot 0: a path array holds 1 to 1024 elements, not 0");
+    let e = build_error(|b| {
+        b.outputs::<u8>(MAX_LOOP + 1);
+        b.getpid();
+    });
+    assert_eq!(
+        e,
+        "slot 0: an output array holds 1 to 1024 elements, not 1025"
+    );
+    // Whatever a plan says, the layout does not wrap.
+    let plan = builder::Plan {
+        slots: vec![
+            builder::SlotKind::Values { max: (1 << 61) + 1 },
+            builder::SlotKind::Value,
+        ],
+        ..builder::Plan::default()
+    };
+    assert!(layout::Layout::new(&plan).is_none());
+    let plan = builder::Plan {
+        slots: vec![
+            builder::SlotKind::Paths {
+                max: usize::MAX / 8
+            };
+            2
+        ],
+        ..builder::Plan::default()
+    };
+    assert!(layout::Layout::new(&plan).is_none());
+}
+
+#[test]
+fn a_step_whose_input_did_not_run_does_not_run() {
+    // open fails and jumps over the second open; the close of the second
+    // would get the "did not run" mark, i64::MIN, which is fd 0 in its
+    // low 32 bits: close(0).
+    let mut b = ChainBuilder::new();
+    let p = b.path();
+    let first = b.openat(libc::AT_FDCWD, &p, libc::O_RDONLY, 0);
+    let second = b.openat(libc::AT_FDCWD, &p, libc::O_RDONLY, 0);
+    let last = b.getpid();
+    b.on_error(first, OnError::Goto(last));
+    let buf = b.output();
+    let read = b.read(second, &buf);
+    let after = raw(&mut b, 99, &[Arg::Result(read)]);
+    let close = b.close(second);
+    // Moved after the close: the goto target must be a later step.
+    b.on_error(first, OnError::Goto(close));
+    let built = b.build().unwrap();
+    let mut data = [0u8; 8];
+    let mut inv = Invocation::new(&built, None);
+    inv.path(&p, c"/x").unwrap();
+    inv.output(&buf, &mut data).unwrap();
+    let (res, calls) = run_host(&built, &mut inv, |nr, _| {
+        if nr == libc::SYS_openat as u64 {
+            -2
+        } else {
+            0
+        }
+    });
+    let res = res.unwrap();
+    let nrs: Vec<u64> = calls.iter().map(|c| c.0).collect();
+    assert_eq!(nrs, vec![libc::SYS_openat as u64]);
+    assert_eq!(res.result(first), Some(-2));
+    for step in [second, last, read, after, close] {
+        assert_eq!(res.result(step), None, "{step:?}");
+    }
+
+    // When the source ran, its dependents run.
+    let mut inv = Invocation::new(&built, None);
+    inv.path(&p, c"/x").unwrap();
+    inv.output(&buf, &mut data).unwrap();
+    let (res, calls) = run_host(&built, &mut inv, |nr, _| {
+        if nr == libc::SYS_openat as u64 {
+            5
+        } else {
+            0
+        }
+    });
+    res.unwrap();
+    let nrs: Vec<u64> = calls.iter().map(|c| c.0).collect();
+    let (open, read_nr, close_nr) = (
+        libc::SYS_openat as u64,
+        libc::SYS_read as u64,
+        libc::SYS_close as u64,
+    );
+    let getpid = libc::SYS_getpid as u64;
+    assert_eq!(nrs, vec![open, open, getpid, read_nr, 99, close_nr]);
+    assert_eq!(calls[5].1, vec![5]);
+}
+
+#[test]
+fn close_takes_only_a_descriptor_the_chain_opened_once() {
+    // (`b.close(3)` does not compile: see the doctest of `close()`.)
+    let e = build_error(|b| {
+        let pid = b.getpid();
+        b.close(pid);
+    });
+    assert_eq!(
+        e,
+        "step 1: close: step 0 (getpid) opens no descriptor; close() closes only what this \
+         chain opened (the unsafe ChainBuilder::syscall() closes any number)"
+    );
+    let e = build_error(|b| {
+        let p = b.path();
+        let fd = b.openat(libc::AT_FDCWD, &p, libc::O_RDONLY, 0);
+        b.close(fd);
+        b.close(fd);
+    });
+    assert_eq!(
+        e,
+        "step 2: close: step 1 closes the descriptor of step 0 already"
+    );
+    let e = build_error(|b| {
+        let p = b.path();
+        let fd = b.openat(libc::AT_FDCWD, &p, libc::O_RDONLY, 0);
+        b.for_each(4, |b| {
+            b.close(fd);
+        });
+    });
+    assert_eq!(
+        e,
+        "step 1: close: closes the descriptor of step 0 in every iteration of a loop that \
+         step is not in"
+    );
+    // Open and close in one loop: one close per iteration's descriptor.
+    let mut b = ChainBuilder::new();
+    let paths = b.paths(4);
+    b.for_each(4, |b| {
+        let fd = b.openat(libc::AT_FDCWD, &paths, libc::O_RDONLY, 0);
+        b.close(fd);
+    });
+    b.build().unwrap();
+}
+
+#[test]
+fn steps_and_loops_of_another_chain_are_refused() {
+    // Same index, other chain: each used to mean this chain's step 0 or
+    // loop 0.
+    let mut other = ChainBuilder::new();
+    let foreign = other.getpid();
+    let foreign_loop = other.for_each(4, |b| {
+        b.getpid();
+    });
+    let p = b_path_open_close_errors(foreign);
+    assert_eq!(
+        p,
+        vec![
+            "step 1: raw: argument 0: step 0 belongs to another chain".to_string(),
+            "on_error() for step 0 of another chain".to_string(),
+            "step 0: openat: on error goes to step 0 of another chain".to_string(),
+        ]
+    );
+
+    let mut b = ChainBuilder::new();
+    let own = b.getpid();
+    let lp = b.for_each(4, |b| {
+        b.getpid();
+    });
+    let built = b.build().unwrap();
+    let mut inv = Invocation::new(&built, None);
+    let err = inv.count(foreign_loop, 2).unwrap_err();
+    assert_eq!(err.to_string(), "loop 0 is not one of this chain's");
+    inv.count(lp, 2).unwrap();
+    let (res, _) = run_host(&built, &mut inv, |_, _| 5);
+    let res = res.unwrap();
+    assert_eq!(res.result(own), Some(5));
+    assert_eq!(res.result(foreign), None);
+    assert_eq!(res.results(foreign), &[] as &[i64]);
+}
+
+/// The build errors of three chains that each use `foreign` one way.
+fn b_path_open_close_errors(foreign: Step) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut b = ChainBuilder::new();
+    b.getpid();
+    raw(&mut b, 1, &[Arg::Result(foreign)]);
+    out.push(b.build().unwrap_err().to_string());
+    let mut b = ChainBuilder::new();
+    b.getpid();
+    b.on_error(foreign, OnError::Continue);
+    out.push(b.build().unwrap_err().to_string());
+    let mut b = ChainBuilder::new();
+    let p = b.path();
+    let open = b.openat(0, &p, 0, 0);
+    b.getpid();
+    b.on_error(open, OnError::Goto(foreign));
+    out.push(b.build().unwrap_err().to_string());
+    out
+}
+
+#[test]
+fn output_elements_of_2_gib_or_more_are_refused() {
+    // The stride was truncated to an i32: 1 << 31 became -2 GiB, and the
+    // length passed to the kernel 0xffff_ffff_8000_0000.
+    let e = build_error(|b| {
+        let big = b.outputs::<[u8; 1 << 31]>(2);
+        b.for_each(2, |b| {
+            raw(b, 1, &[Arg::Ptr(big), Arg::Len(big)]);
+        });
+    });
+    assert_eq!(
+        e,
+        "slot 0: output elements of 2147483648 bytes; an output array takes elements of less \
+         than 2 GiB"
+    );
+    let mut b = ChainBuilder::new();
+    let fits = b.outputs::<[u8; (1 << 31) - 1]>(2);
+    b.for_each(2, |b| {
+        raw(b, 1, &[Arg::Ptr(fits), Arg::Len(fits)]);
+    });
+    b.build().unwrap();
+}
+
+#[test]
+fn a_failed_run_keeps_the_results_of_the_steps_before_it() {
+    // The fd opened before the failing read used to be lost with the
+    // results: nobody could close it.
+    let mut b = ChainBuilder::new();
+    let p = b.path();
+    let paths = b.paths(4);
+    let buf = b.output();
+    let open = b.openat(libc::AT_FDCWD, &p, libc::O_RDONLY, 0);
+    let mut in_loop = None;
+    b.for_each(4, |b| {
+        in_loop = Some(b.openat(libc::AT_FDCWD, &paths, libc::O_RDONLY, 0));
+    });
+    let read = b.read(open, &buf);
+    let close = b.close(open);
+    let built = b.build().unwrap();
+    let mut data = [0u8; 4];
+    let mut inv = Invocation::new(&built, None);
+    inv.path(&p, c"/x").unwrap();
+    inv.paths(&paths, &[c"/a", c"/b", c"/c"]).unwrap();
+    inv.output(&buf, &mut data).unwrap();
+    let mut next = 3;
+    let (res, _) = run_host(&built, &mut inv, |nr, _| {
+        if nr == libc::SYS_read as u64 {
+            -libc::EIO as i64
+        } else {
+            next += 1;
+            next
+        }
+    });
+    let err = res.unwrap_err();
+    let se = StepError::of(&err).unwrap();
+    assert_eq!((se.step, se.errno), (read.index(), libc::EIO));
+    assert_eq!(se.result(open.index()), Some(4));
+    assert_eq!(se.results(in_loop.unwrap().index()), &[5, 6, 7]);
+    assert_eq!(se.result(read.index()), Some(-libc::EIO as i64));
+    assert_eq!(se.result(close.index()), None);
+    assert_eq!(se.results(99), &[] as &[i64]);
 }
