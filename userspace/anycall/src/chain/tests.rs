@@ -659,26 +659,29 @@ fn a_step_whose_input_did_not_run_does_not_run() {
     let first = b.openat(libc::AT_FDCWD, &p, libc::O_RDONLY, 0);
     let second = b.openat(libc::AT_FDCWD, &p, libc::O_RDONLY, 0);
     let last = b.getpid();
-    b.on_error(first, OnError::Goto(last));
     let buf = b.output();
     let read = b.read(second, &buf);
     let after = raw(&mut b, 99, &[Arg::Result(read)]);
     let close = b.close(second);
-    // Moved after the close: the goto target must be a later step.
     b.on_error(first, OnError::Goto(close));
     let built = b.build().unwrap();
     let mut data = [0u8; 8];
-    let mut inv = Invocation::new(&built, None);
-    inv.path(&p, c"/x").unwrap();
-    inv.output(&buf, &mut data).unwrap();
-    let (res, calls) = run_host(&built, &mut inv, |nr, _| {
-        if nr == libc::SYS_openat as u64 {
-            -2
-        } else {
-            0
-        }
-    });
-    let res = res.unwrap();
+    // Runs the chain with every openat() returning `opened`.
+    let mut run_with_openat = |opened: i64| {
+        let mut inv = Invocation::new(&built, None);
+        inv.path(&p, c"/x").unwrap();
+        inv.output(&buf, &mut data).unwrap();
+        let (res, calls) = run_host(&built, &mut inv, |nr, _| {
+            if nr == libc::SYS_openat as u64 {
+                opened
+            } else {
+                0
+            }
+        });
+        (res.unwrap(), calls)
+    };
+
+    let (res, calls) = run_with_openat(-2);
     let nrs: Vec<u64> = calls.iter().map(|c| c.0).collect();
     assert_eq!(nrs, vec![libc::SYS_openat as u64]);
     assert_eq!(res.result(first), Some(-2));
@@ -687,17 +690,7 @@ fn a_step_whose_input_did_not_run_does_not_run() {
     }
 
     // When the source ran, its dependents run.
-    let mut inv = Invocation::new(&built, None);
-    inv.path(&p, c"/x").unwrap();
-    inv.output(&buf, &mut data).unwrap();
-    let (res, calls) = run_host(&built, &mut inv, |nr, _| {
-        if nr == libc::SYS_openat as u64 {
-            5
-        } else {
-            0
-        }
-    });
-    res.unwrap();
+    let (_, calls) = run_with_openat(5);
     let nrs: Vec<u64> = calls.iter().map(|c| c.0).collect();
     let (open, read_nr, close_nr) = (
         libc::SYS_openat as u64,
