@@ -147,11 +147,12 @@ struct anycall_call {
 	long nr;
 	uint64_t args[6];
 	/*
-	 * per argument: 0 the constant in args[], k the result of call k - 1
-	 * (an earlier call; anything else is refused): 16 bits hold every
-	 * call of the largest batch (512)
+	 * per argument: 0 the constant in args[], k the result of call k - 1,
+	 * which must be an earlier call (anything else is refused with
+	 * -EINVAL). As wide as args[], so that no C integer a caller computes
+	 * is truncated into a reference to another call.
 	 */
-	uint16_t from[6];
+	uint64_t from[6];
 	uint8_t continue_on_error;
 };
 

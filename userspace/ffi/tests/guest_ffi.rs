@@ -58,7 +58,8 @@ fn guest_batch_through_the_c_abi() {
         .unwrap();
     assert_eq!(
         msg,
-        "call 0 (syscall): argument 0 is the result of call 1, which is not an earlier call"
+        "call 0: from[0] = 2 names call 1, which is not an earlier call (from[j] = k + 1 \
+         takes the result of call k < 0, 0 the constant in args[j])"
     );
     // SAFETY: ours, freed once.
     unsafe { anycall_batch_free(batch) };
@@ -101,7 +102,7 @@ fn guest_failed_runs_report_what_ran_before_the_failing_call() {
     // A batch: open /dev/null, read from a bad fd (stops), getpid.
     let batch = anycall_batch_load(4);
     assert!(!batch.is_null());
-    let call = |nr: i64, args: [u64; 6], from: [u16; 6]| AnycallCall {
+    let call = |nr: i64, args: [u64; 6], from: [u64; 6]| AnycallCall {
         nr,
         args,
         from,

@@ -35,7 +35,9 @@ fn run_c(main: &str) -> String {
 #[test]
 fn struct_anycall_call_is_laid_out_as_in_rust_and_names_call_511() {
     // A batch of 512 calls: `from = 3 * i + 1` for file 170 is 511, which
-    // a uint8_t turned into 255 (call 254) without a word.
+    // a uint8_t turned into 255 (call 254) without a word. Whatever else C
+    // computes arrives as computed, to be refused: 65537, which a uint16_t
+    // turned into 1 (call 0), and -1.
     let got = run_c(
         r#"
 #include <stddef.h>
@@ -46,19 +48,23 @@ int main(void)
 	struct anycall_call c = { 0 };
 	int i = 170;
 	c.from[5] = 3 * i + 1;
-	printf("%zu %zu %zu %zu %u\n", sizeof(c), offsetof(struct anycall_call, args),
+	c.from[4] = 65537;
+	c.from[3] = -1;
+	printf("%zu %zu %zu %zu %llu %llu %llu\n", sizeof(c), offsetof(struct anycall_call, args),
 	       offsetof(struct anycall_call, from), offsetof(struct anycall_call, continue_on_error),
-	       (unsigned)c.from[5]);
+	       (unsigned long long)c.from[5], (unsigned long long)c.from[4],
+	       (unsigned long long)c.from[3]);
 	return 0;
 }
 "#,
     );
     let want = format!(
-        "{} {} {} {} 511\n",
+        "{} {} {} {} 511 65537 {}\n",
         size_of::<AnycallCall>(),
         offset_of!(AnycallCall, args),
         offset_of!(AnycallCall, from),
-        offset_of!(AnycallCall, continue_on_error)
+        offset_of!(AnycallCall, continue_on_error),
+        u64::MAX
     );
     assert_eq!(got, want);
 }
