@@ -59,21 +59,63 @@ const CONSTANTS: &[(&str, i64)] = &[
     ("STDERR_FILENO", 2),
 ];
 
+/// A number as C and the shell write it: `0x1f` hex, `0644` (a leading 0)
+/// octal, `0o644` octal too, anything else decimal; `-` in front negates.
+fn integer(part: &str) -> Option<Result<u64, String>> {
+    let (negative, digits) = match part.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, part),
+    };
+    let (radix, body) = if let Some(hex) = digits
+        .strip_prefix("0x")
+        .or_else(|| digits.strip_prefix("0X"))
+    {
+        (16, hex)
+    } else if let Some(oct) = digits.strip_prefix("0o") {
+        (8, oct)
+    } else if digits.len() > 1 && digits.starts_with('0') {
+        (8, &digits[1..])
+    } else {
+        (10, digits)
+    };
+    // Only words that start like a number are numbers (O_RDONLY is not).
+    if !body.starts_with(|c: char| c.is_ascii_digit()) && radix == 10 {
+        return None;
+    }
+    let magnitude = u64::from_str_radix(body, radix).map_err(|_| match radix {
+        8 if body.chars().all(|c| c.is_ascii_digit()) => format!(
+            "{part:?} is not a number: a leading 0 means octal, as in C and the shell \
+             (write {} for decimal)",
+            part.replacen('0', "", 1)
+        ),
+        16 => format!("{part:?} is not a hexadecimal number"),
+        8 => format!("{part:?} is not an octal number"),
+        _ => format!("{part:?} is not a number"),
+    });
+    Some(magnitude.and_then(|m| {
+        if negative {
+            // -9223372036854775808 is the lowest a 64-bit argument holds.
+            if m > 1 << 63 {
+                return Err(format!("{part:?} is below the lowest 64-bit number"));
+            }
+            Ok(m.wrapping_neg())
+        } else {
+            Ok(m)
+        }
+    }))
+}
+
 fn number(word: &str) -> Result<u64, String> {
     let mut total = 0u64;
     for part in word.split('|') {
         let v = if let Some(&(_, v)) = CONSTANTS.iter().find(|(n, _)| *n == part) {
             v as u64
-        } else if let Some(hex) = part.strip_prefix("0x") {
-            u64::from_str_radix(hex, 16).map_err(|_| format!("{part:?} is not a number"))?
-        } else if let Some(oct) = part.strip_prefix("0o") {
-            u64::from_str_radix(oct, 8).map_err(|_| format!("{part:?} is not a number"))?
-        } else if let Ok(v) = part.parse::<i64>() {
-            v as u64
+        } else if let Some(v) = integer(part) {
+            v?
         } else {
-            part.parse::<u64>().map_err(|_| {
-                format!("{part:?} is not a number, a known constant, \"a string\", $N or buf:N")
-            })?
+            return Err(format!(
+                "{part:?} is not a number, a known constant, \"a string\", $N or buf:N"
+            ));
         };
         total |= v;
     }
@@ -224,6 +266,45 @@ mod tests {
             vec![Token::Ref(0), Token::Num(u64::MAX), Token::Num(16)]
         );
         assert!(steps[3].keep_going);
+    }
+
+    #[test]
+    fn numbers_are_read_as_c_and_the_shell_read_them() {
+        let num = |w: &str| number(w);
+        assert_eq!(num("0644"), Ok(0o644));
+        assert_eq!(num("0755"), Ok(0o755));
+        assert_eq!(num("0o644"), Ok(0o644));
+        assert_eq!(num("00"), Ok(0));
+        assert_eq!(num("0"), Ok(0));
+        assert_eq!(num("644"), Ok(644));
+        assert_eq!(num("0x1f"), Ok(31));
+        assert_eq!(num("0X1F"), Ok(31));
+        assert_eq!(num("-1"), Ok(u64::MAX));
+        assert_eq!(num("-010"), Ok(-8i64 as u64));
+        assert_eq!(num("-0x10"), Ok(-16i64 as u64));
+        assert_eq!(num("18446744073709551615"), Ok(u64::MAX));
+        assert_eq!(num("-9223372036854775808"), Ok(i64::MIN as u64));
+        assert_eq!(num("O_CREAT|0600"), Ok(libc::O_CREAT as u64 | 0o600));
+        assert_eq!(
+            num("0649"),
+            Err(
+                "\"0649\" is not a number: a leading 0 means octal, as in C and the shell \
+                 (write 649 for decimal)"
+                    .into()
+            )
+        );
+        assert_eq!(
+            num("0xg"),
+            Err("\"0xg\" is not a hexadecimal number".into())
+        );
+        assert_eq!(num("12ab"), Err("\"12ab\" is not a number".into()));
+        assert_eq!(
+            num("-9223372036854775809"),
+            Err("\"-9223372036854775809\" is below the lowest 64-bit number".into())
+        );
+        // In a step: mkdirat's mode.
+        let steps = parse("mkdirat AT_FDCWD \"d\" 0644").unwrap();
+        assert_eq!(steps[0].args[2], Token::Num(0o644));
     }
 
     #[test]

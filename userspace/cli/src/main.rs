@@ -55,7 +55,8 @@ enum Command {
     ///
     ///   openat AT_FDCWD "/etc/hostname" O_RDONLY; read $0 buf:4096; close $0
     ///
-    /// Arguments: numbers (42, 0x1f, -1), constants (AT_FDCWD, O_RDONLY,
+    /// Arguments: numbers as C and the shell write them (42, -1, 0x1f hex,
+    /// 0644 octal: a leading 0 means octal), constants (AT_FDCWD, O_RDONLY,
     /// O_CREAT|O_WRONLY, SEEK_END, ...), "strings" (paths, or data for
     /// write), $N (the result of step N), buf:N (an N-byte buffer to read
     /// into). A step ending in `?` goes on when it fails; otherwise the

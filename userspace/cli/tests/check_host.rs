@@ -53,3 +53,18 @@ fn chain_close_takes_only_a_descriptor_the_chain_opened() {
     assert_eq!(code, Some(1));
     assert!(err.contains("step 0 (getpid) opens no descriptor"), "{err}");
 }
+
+#[test]
+fn chain_help_says_a_leading_zero_is_octal() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_anycall"))
+        .args(["chain", "--help"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let help = String::from_utf8(out.stdout).unwrap();
+    let words = help.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        words.contains("0x1f hex, 0644 octal: a leading 0 means octal"),
+        "{help}"
+    );
+}

@@ -98,3 +98,20 @@ fn guest_run_loads_an_object_and_times_it() {
         "{err}"
     );
 }
+
+#[test]
+fn guest_chain_reads_a_leading_zero_as_octal() {
+    use std::os::unix::fs::PermissionsExt;
+    let path = std::env::temp_dir().join(format!("anycall-cli-mode-{}", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let text = format!(
+        "openat AT_FDCWD \"{}\" O_CREAT|O_WRONLY|O_EXCL 0640; close $0",
+        path.display()
+    );
+    let (code, out, err) = anycall(&["chain", &text]);
+    assert_eq!(code, 0, "{out}{err}");
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o7777;
+    std::fs::remove_file(&path).unwrap();
+    // 640 in decimal is 0o1200: --w------T.
+    assert_eq!(mode, 0o640, "mode {mode:o}");
+}
