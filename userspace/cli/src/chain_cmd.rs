@@ -74,7 +74,12 @@ pub fn chain(text: Option<String>, file: Option<PathBuf>, repeat: u64) -> io::Re
         }
         steps.push(step);
     }
-    let chain = b.build().map_err(io::Error::from)?.load()?;
+    // A chain written as text has no loop: CAP_BPF is all it needs.
+    let chain = b
+        .build()
+        .map_err(io::Error::from)?
+        .load()
+        .map_err(|e| crate::privilege::explain_load(e, false))?;
     let mut bound = slots;
     let mut call = chain.invocation();
     for (slot, data) in bound.iter_mut() {

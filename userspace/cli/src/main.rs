@@ -4,6 +4,7 @@
 mod chain_cmd;
 mod chain_text;
 mod check;
+mod privilege;
 mod run;
 
 use clap::{Parser, Subcommand};

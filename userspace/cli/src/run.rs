@@ -16,8 +16,11 @@ pub fn run(
 ) -> io::Result<ExitCode> {
     let elf = std::fs::read(prog)
         .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", prog.display())))?;
-    let program = Program::from_elf(&elf, name)
-        .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", prog.display())))?;
+    // The program may index its context: CAP_PERFMON may be missing too.
+    let program = Program::from_elf(&elf, name).map_err(|e| {
+        let e = io::Error::new(e.kind(), format!("{}: {e}", prog.display()));
+        crate::privilege::explain_load(e, true)
+    })?;
     let mut ctx = match ctx_file {
         Some(f) => std::fs::read(f)
             .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", f.display())))?,

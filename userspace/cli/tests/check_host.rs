@@ -68,3 +68,38 @@ fn chain_help_says_a_leading_zero_is_octal() {
         "{help}"
     );
 }
+
+/// Runs the anycall command as an unprivileged user (when the test runs
+/// as root; otherwise as itself, which is unprivileged already).
+fn anycall_unprivileged(args: &[&str]) -> (Option<i32>, String, String) {
+    use std::os::unix::process::CommandExt;
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_anycall"));
+    cmd.args(args);
+    // SAFETY: getuid() has no preconditions.
+    if unsafe { libc::getuid() } == 0 {
+        cmd.uid(65534).gid(65534);
+    }
+    let out = cmd.output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn without_cap_bpf_a_kernel_without_anycall_is_still_the_kernel() {
+    // Without CAP_BPF every program load fails with EPERM, AnyCall or not:
+    // the system call (ENOSYS here) is what says the kernel lacks it.
+    let (code, out, _) = anycall_unprivileged(&["check"]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("AnyCall is not available: boot a kernel built with the AnyCall series"),
+        "{out}"
+    );
+    assert!(!out.contains("[denied]"), "{out}");
+    let (code, _, err) = anycall_unprivileged(&["chain", "getpid"]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("has no AnyCall (ENOSYS)"), "{err}");
+    assert!(!err.contains("CAP_BPF"), "{err}");
+}

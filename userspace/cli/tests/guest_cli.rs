@@ -30,6 +30,11 @@ fn guest_check_finds_everything() {
         out.contains("[ok] kfunc bpf_anycall_syscall (BTF id"),
         "{out}"
     );
+    assert!(
+        out.contains("[ok] loops over the context (chains with loops, the batch program)"),
+        "{out}"
+    );
+    assert!(out.ends_with("AnyCall is available.\n"), "{out}");
 }
 
 #[test]
@@ -114,4 +119,106 @@ fn guest_chain_reads_a_leading_zero_as_octal() {
     std::fs::remove_file(&path).unwrap();
     // 640 in decimal is 0o1200: --w------T.
     assert_eq!(mode, 0o640, "mode {mode:o}");
+}
+
+/// Runs the anycall command as the guest's unprivileged user (uid 1000),
+/// or as root with nothing in its bounding set but `keep` (so that exec
+/// gives root only those capabilities).
+fn anycall_as(keep: Option<&[u32]>, args: &[&str]) -> (i32, String, String) {
+    use std::os::unix::process::CommandExt;
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_anycall"));
+    cmd.args(args);
+    match keep {
+        None => {
+            cmd.uid(1000).gid(1000);
+        }
+        Some(keep) => {
+            let keep = keep.to_vec();
+            // SAFETY: the closure only calls prctl(), which is
+            // async-signal-safe, and allocates nothing.
+            unsafe {
+                cmd.pre_exec(move || {
+                    for cap in 0..64 {
+                        if !keep.contains(&cap) {
+                            // Capabilities past the kernel's last: EINVAL.
+                            libc::prctl(libc::PR_CAPBSET_DROP, cap as libc::c_ulong, 0, 0, 0);
+                        }
+                    }
+                    Ok(())
+                })
+            };
+        }
+    }
+    let out = cmd.output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+const CAP_BPF: u32 = 39;
+
+#[test]
+fn guest_without_cap_bpf_the_kernel_is_not_blamed_and_the_capability_is_named() {
+    let (code, out, _) = anycall_as(None, &["check"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("[ok] system call anycall() (number 511)"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "[denied] program type BPF_PROG_TYPE_ANYCALL (33): loading needs CAP_BPF, which \
+             this process lacks"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "This kernel has AnyCall, but this process may not load AnyCall programs: that \
+             needs CAP_BPF, which it lacks."
+        ),
+        "{out}"
+    );
+    assert!(!out.contains("boot a kernel"), "{out}");
+
+    let (code, out, err) = anycall_as(None, &["chain", "getpid"]);
+    assert_eq!(code, 1, "{out}");
+    assert_eq!(
+        err,
+        "anycall: loading anycall_chain: Operation not permitted (os error 1)\n\
+         loading AnyCall programs needs CAP_BPF, which this process lacks: run as root or with \
+         CAP_BPF (chains with loops and the batch program also need CAP_PERFMON), or call a \
+         program that a privileged process loaded and pinned or passed on: calling one needs \
+         no capability\n"
+    );
+}
+
+#[test]
+fn guest_with_cap_bpf_alone_loops_over_the_context_need_cap_perfmon() {
+    let (code, out, _) = anycall_as(Some(&[CAP_BPF]), &["check"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("[ok] program type BPF_PROG_TYPE_ANYCALL (33)"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "[denied] loops over the context (chains with loops, the batch program): need \
+             CAP_PERFMON, which this process lacks"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "AnyCall is available, but chains with loops and the batch program also need \
+             CAP_PERFMON"
+        ),
+        "{out}"
+    );
+    // A chain without a loop needs only CAP_BPF.
+    let (code, out, err) = anycall_as(Some(&[CAP_BPF]), &["chain", "getppid"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(out, format!("[0] getppid() = {}\n", std::process::id()));
 }
