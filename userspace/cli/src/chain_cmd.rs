@@ -61,7 +61,8 @@ pub fn chain(text: Option<String>, file: Option<PathBuf>, repeat: u64) -> io::Re
             ))
         }
     };
-    let text_steps = parse(&text).map_err(|e| invalid(e.to_string()))?;
+    let text_steps =
+        parse(&text, |name| params(name).is_some()).map_err(|e| invalid(e.to_string()))?;
     let mut b = ChainBuilder::new();
     let mut steps: Vec<Step> = Vec::new();
     let mut slots: Vec<(Slot, Bound)> = Vec::new();
@@ -174,8 +175,9 @@ fn add_step(
             }
             (_, Some(t)) => {
                 return Err(err(format!(
-                    "argument {j} must be {}, not {t:?}",
-                    describe_param(*p)
+                    "argument {j} must be {}, not {}",
+                    describe_param(*p),
+                    t.what()
                 )))
             }
             (_, None) => unreachable!("counted above"),
@@ -240,16 +242,7 @@ fn describe_params(want: &[Param]) -> String {
 }
 
 fn describe(ts: &TextStep) -> String {
-    let args: Vec<String> = ts
-        .args
-        .iter()
-        .map(|t| match t {
-            Token::Num(v) => (*v as i64).to_string(),
-            Token::Str(s) => format!("{s:?}"),
-            Token::Ref(k) => format!("${k}"),
-            Token::Buf(n) => format!("buf:{n}"),
-        })
-        .collect();
+    let args: Vec<String> = ts.args.iter().map(|t| t.to_string()).collect();
     format!("{}({})", ts.name, args.join(", "))
 }
 

@@ -1,4 +1,4 @@
-//! The text form of a chain: `openat AT_FDCWD "/etc/hostname" O_RDONLY;
+//! The text form of a chain: `openat AT_FDCWD "/proc/version" O_RDONLY;
 //! read $0 buf:64; close $0`.
 
 use std::fmt;
@@ -16,6 +16,30 @@ pub enum Token {
     Buf(usize),
 }
 
+impl Token {
+    /// What it is, for messages: `the number 64`, `the string "x"`.
+    pub fn what(&self) -> String {
+        match self {
+            Token::Num(_) => format!("the number {self}"),
+            Token::Str(_) => format!("the string {self}"),
+            Token::Ref(_) => format!("{self} (the result of a step)"),
+            Token::Buf(_) => format!("{self} (a buffer to read into)"),
+        }
+    }
+}
+
+/// As it is written in a chain.
+impl fmt::Display for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Token::Num(v) => write!(f, "{}", *v as i64),
+            Token::Str(s) => write!(f, "{s:?}"),
+            Token::Ref(k) => write!(f, "${k}"),
+            Token::Buf(n) => write!(f, "buf:{n}"),
+        }
+    }
+}
+
 /// A step as written.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TextStep {
@@ -25,17 +49,37 @@ pub struct TextStep {
     pub keep_going: bool,
 }
 
-/// A parse error: which step, and what.
+/// A parse error: which step (and its call, once known), and what.
 #[derive(Debug, PartialEq, Eq)]
 pub struct ParseError {
     pub step: usize,
+    pub name: Option<String>,
     pub message: String,
 }
 
 impl fmt::Display for ParseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "step {}: {}", self.step, self.message)
+        match &self.name {
+            Some(name) => write!(f, "step {} ({name}): {}", self.step, self.message),
+            None => write!(f, "step {}: {}", self.step, self.message),
+        }
     }
+}
+
+/// Words that start loops or conditions in shells and languages: a chain
+/// has none of them, and says so rather than reading them as calls.
+const CONTROL_WORDS: &[&str] = &[
+    "for", "while", "until", "loop", "repeat", "do", "done", "if", "then", "else", "fi",
+];
+
+/// What to say to a step that starts with one of [`CONTROL_WORDS`].
+fn no_control_flow(word: &str) -> String {
+    format!(
+        "`{word}`: `anycall chain` has no loop or condition syntax, each step is one system \
+         call and runs once. Write a step as often as it should run, use --repeat N to run \
+         the whole chain N times, or end a step with `?` to go on when it fails (loops over \
+         arrays are in the Rust crate, ChainBuilder::for_each, and in C programs)"
+    )
 }
 
 const CONSTANTS: &[(&str, i64)] = &[
@@ -122,8 +166,9 @@ fn number(word: &str) -> Result<u64, String> {
     Ok(total)
 }
 
-/// Splits `text` into steps.
-pub fn parse(text: &str) -> Result<Vec<TextStep>, ParseError> {
+/// Splits `text` into steps; `known` says which names are calls (checked
+/// before the arguments, so that a misspelt call is not blamed on them).
+pub fn parse(text: &str, known: impl Fn(&str) -> bool) -> Result<Vec<TextStep>, ParseError> {
     let mut steps = Vec::new();
     let mut words: Vec<(String, bool)> = Vec::new();
     let mut chars = text.chars().peekable();
@@ -133,7 +178,11 @@ pub fn parse(text: &str) -> Result<Vec<TextStep>, ParseError> {
                 return Ok(());
             }
             let step = steps.len();
-            let err = |message: String| ParseError { step, message };
+            let err = |message: String| ParseError {
+                step,
+                name: None,
+                message,
+            };
             let mut keep_going = false;
             if let Some((last, false)) = words.last_mut() {
                 if last == "?" {
@@ -147,9 +196,22 @@ pub fn parse(text: &str) -> Result<Vec<TextStep>, ParseError> {
             let (name, quoted) = words.remove(0);
             if quoted {
                 return Err(err(format!(
-                    "a step starts with a system call name, not \"{name}\""
+                    "a step starts with a system call name, not the string {name:?}"
                 )));
             }
+            if CONTROL_WORDS.contains(&name.as_str()) {
+                return Err(err(no_control_flow(&name)));
+            }
+            if !known(&name) {
+                return Err(err(format!(
+                    "`{name}` is not a system call `anycall chain` knows (--help lists them)"
+                )));
+            }
+            let err = |message: String| ParseError {
+                step,
+                name: Some(name.clone()),
+                message,
+            };
             let mut args = Vec::new();
             for (w, quoted) in words.drain(..) {
                 args.push(if quoted {
@@ -196,6 +258,7 @@ pub fn parse(text: &str) -> Result<Vec<TextStep>, ParseError> {
                         None => {
                             return Err(ParseError {
                                 step: steps.len(),
+                                name: None,
                                 message: "a string without its closing quote".into(),
                             })
                         }
@@ -227,6 +290,7 @@ pub fn parse(text: &str) -> Result<Vec<TextStep>, ParseError> {
     if steps.is_empty() {
         return Err(ParseError {
             step: 0,
+            name: None,
             message: "the chain has no step".into(),
         });
     }
@@ -236,6 +300,13 @@ pub fn parse(text: &str) -> Result<Vec<TextStep>, ParseError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn parse(text: &str) -> Result<Vec<TextStep>, ParseError> {
+        const KNOWN: &[&str] = &[
+            "openat", "read", "write", "lseek", "getpid", "close", "mkdirat",
+        ];
+        super::parse(text, |name| KNOWN.contains(&name))
+    }
 
     #[test]
     fn parses_steps_arguments_and_policies() {
@@ -311,7 +382,8 @@ mod tests {
     fn errors_name_the_step() {
         assert_eq!(
             parse("getpid; read O_BOGUS buf:1").unwrap_err().to_string(),
-            "step 1: \"O_BOGUS\" is not a number, a known constant, \"a string\", $N or buf:N"
+            "step 1 (read): \"O_BOGUS\" is not a number, a known constant, \"a string\", $N \
+             or buf:N"
         );
         assert_eq!(
             parse("openat 1 \"/x").unwrap_err().to_string(),
@@ -323,7 +395,50 @@ mod tests {
         );
         assert_eq!(
             parse("close $x").unwrap_err().to_string(),
-            "step 0: \"$x\": $ takes a step number"
+            "step 0 (close): \"$x\": $ takes a step number"
         );
+        // The call's name is checked before its arguments.
+        assert_eq!(
+            parse("getpid; frobnicate AT_FDCWD x")
+                .unwrap_err()
+                .to_string(),
+            "step 1: `frobnicate` is not a system call `anycall chain` knows (--help lists them)"
+        );
+        assert_eq!(
+            parse("\"getpid\"").unwrap_err().to_string(),
+            "step 0: a step starts with a system call name, not the string \"getpid\""
+        );
+    }
+
+    #[test]
+    fn loop_syntax_is_answered_with_what_there_is() {
+        for text in [
+            "for 100000 getpid",
+            "getpid; while 1 getpid",
+            "repeat 3; getpid",
+        ] {
+            let err = parse(text).unwrap_err().to_string();
+            assert!(
+                err.contains(
+                    "`anycall chain` has no loop or condition syntax, each step is one system \
+                     call and runs once. Write a step as often as it should run, use --repeat N \
+                     to run the whole chain N times"
+                ),
+                "{text}: {err}"
+            );
+        }
+        assert!(parse("for 100000 getpid")
+            .unwrap_err()
+            .to_string()
+            .starts_with("step 0: `for`: "));
+    }
+
+    #[test]
+    fn tokens_show_as_written() {
+        assert_eq!(Token::Num(64).what(), "the number 64");
+        assert_eq!(Token::Num(u64::MAX).what(), "the number -1");
+        assert_eq!(Token::Str("x\n".into()).what(), "the string \"x\\n\"");
+        assert_eq!(Token::Ref(2).what(), "$2 (the result of a step)");
+        assert_eq!(Token::Buf(8).what(), "buf:8 (a buffer to read into)");
     }
 }

@@ -29,7 +29,7 @@ pub fn run(
     let original = ctx.clone();
     let start = Instant::now();
     let mut ret = Ok(0);
-    for i in 0..repeat.max(1) {
+    for i in 0..repeat {
         if i > 0 {
             ctx.copy_from_slice(&original);
         }

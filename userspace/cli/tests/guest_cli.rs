@@ -222,3 +222,22 @@ fn guest_with_cap_bpf_alone_loops_over_the_context_need_cap_perfmon() {
     assert_eq!(code, 0, "{out}{err}");
     assert_eq!(out, format!("[0] getppid() = {}\n", std::process::id()));
 }
+
+#[test]
+fn guest_the_help_example_runs() {
+    let (code, help, _) = anycall(&["chain", "--help"]);
+    assert_eq!(code, 0);
+    let example = help
+        .lines()
+        .find_map(|l| l.strip_prefix("  openat "))
+        .map(|rest| format!("openat {rest}"))
+        .unwrap_or_else(|| panic!("no example in {help}"));
+    let (code, out, err) = anycall(&["chain", &example]);
+    assert_eq!(code, 0, "{example}: {out}{err}");
+    let version = std::fs::read_to_string("/proc/version").unwrap();
+    assert!(
+        out.contains(&format!("[1] read($0, buf:4096) = {}\n", version.len())),
+        "{out}"
+    );
+    assert!(out.ends_with("[2] close($0) = 0\n"), "{out}");
+}
