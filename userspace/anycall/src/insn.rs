@@ -42,10 +42,15 @@ const BPF_X: u8 = 0x08;
 const BPF_ADD: u8 = 0x00;
 const BPF_MUL: u8 = 0x20;
 const BPF_AND: u8 = 0x50;
+const BPF_LSH: u8 = 0x60;
+const BPF_RSH: u8 = 0x70;
 const BPF_MOV: u8 = 0xb0;
 const BPF_EXIT: u8 = 0x90;
 const BPF_CALL: u8 = 0x80;
 const BPF_JA: u8 = 0x00;
+const BPF_JCOND: u8 = 0xe0;
+/// `src_reg` of a [`BPF_JCOND`] jump: `may_goto`.
+const BPF_MAY_GOTO: u8 = 0;
 /// `src_reg` of a call to a kernel function by BTF id.
 const BPF_PSEUDO_KFUNC_CALL: u8 = 2;
 
@@ -124,6 +129,16 @@ pub fn mul_imm(dst: Reg, imm: i32) -> bpf_insn {
     raw(BPF_ALU64 | BPF_MUL | BPF_K, dst, R0, 0, imm)
 }
 
+/// `dst <<= imm`.
+pub fn lsh_imm(dst: Reg, imm: i32) -> bpf_insn {
+    raw(BPF_ALU64 | BPF_LSH | BPF_K, dst, R0, 0, imm)
+}
+
+/// `dst >>= imm` (logical).
+pub fn rsh_imm(dst: Reg, imm: i32) -> bpf_insn {
+    raw(BPF_ALU64 | BPF_RSH | BPF_K, dst, R0, 0, imm)
+}
+
 /// `dst = imm` for any 64-bit value: two instructions.
 pub fn ld_imm64(dst: Reg, imm: u64) -> [bpf_insn; 2] {
     [
@@ -151,6 +166,14 @@ pub fn jmp_reg(cond: Cond, dst: Reg, src: Reg, off: i16) -> bpf_insn {
 /// `goto +off`.
 pub fn ja(off: i16) -> bpf_insn {
     raw(BPF_JMP | BPF_JA, R0, R0, off, 0)
+}
+
+/// `may_goto +off`: jump when the program's loop budget (the kernel's
+/// `BPF_MAX_LOOPS` per run) is spent, else take one from it and go on.
+/// The verifier checks a loop through it by comparing the states at this
+/// instruction instead of walking every iteration.
+pub fn may_goto(off: i16) -> bpf_insn {
+    raw(BPF_JMP | BPF_JCOND, R0, Reg(BPF_MAY_GOTO), off, 0)
 }
 
 /// Call the kernel function whose vmlinux BTF id is `btf_id`.
@@ -252,6 +275,11 @@ mod tests {
         assert_eq!(bytes(add_reg(R1, R2)), [0x0f, 0x21, 0, 0, 0, 0, 0, 0]);
         // BPF_ALU64_IMM(BPF_AND, BPF_REG_1, 1)
         assert_eq!(bytes(and_imm(R1, 1)), [0x57, 0x01, 0, 0, 1, 0, 0, 0]);
+        // BPF_ALU64_IMM(BPF_LSH, BPF_REG_9, 6), BPF_ALU64_IMM(BPF_RSH, 2, 14)
+        assert_eq!(bytes(lsh_imm(R9, 6)), [0x67, 0x09, 0, 0, 6, 0, 0, 0]);
+        assert_eq!(bytes(rsh_imm(R2, 14)), [0x77, 0x02, 0, 0, 14, 0, 0, 0]);
+        // BPF_RAW_INSN(BPF_JMP | BPF_JCOND, 0, BPF_MAY_GOTO, 7, 0)
+        assert_eq!(bytes(may_goto(7)), [0xe5, 0, 7, 0, 0, 0, 0, 0]);
     }
 
     #[test]

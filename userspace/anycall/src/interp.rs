@@ -10,6 +10,18 @@ pub(crate) fn run(
     ctx: &mut [u8],
     mut kfunc: impl FnMut(u64, &[u64]) -> i64,
 ) -> i64 {
+    run_at(prog, ctx, |_, nr, args| kfunc(nr, args))
+}
+
+/// [`run`], with the index of each call instruction passed to `kfunc`
+/// first (`kfunc(pc, nr, args)`).
+pub(crate) fn run_at(
+    prog: &[bpf_insn],
+    ctx: &mut [u8],
+    mut kfunc: impl FnMut(usize, u64, &[u64]) -> i64,
+) -> i64 {
+    // The kernel's BPF_MAX_LOOPS: what may_goto lets a run take.
+    let mut loop_budget = 8u64 << 20;
     const CTX_BASE: u64 = 0x1000_0000;
     const STACK_TOP: u64 = 0x2000_0000;
     let mut stack = [0u8; 512];
@@ -43,6 +55,8 @@ pub(crate) fn run(
             0x0f => r[dst] = r[dst].wrapping_add(r[src]),
             0x27 => r[dst] = r[dst].wrapping_mul(imm),
             0x57 => r[dst] &= imm,
+            0x67 => r[dst] <<= imm & 63,
+            0x77 => r[dst] >>= imm & 63,
             0x69 => {
                 let (p, room) = mem(r[src].wrapping_add(i.off as i64 as u64), ctx, &mut stack);
                 assert!(room >= 2, "load past the end");
@@ -80,11 +94,19 @@ pub(crate) fn run(
                 let args: Vec<u64> = (0..n)
                     .map(|k| unsafe { p.cast::<u64>().add(k).read_unaligned() })
                     .collect();
-                r[0] = kfunc(r[1], &args) as u64;
+                r[0] = kfunc(pc - 1, r[1], &args) as u64;
                 r[1..6].fill(0xdead);
             }
             0x95 => return r[0] as i64,
             0x05 => pc = (pc as i64 + i.off as i64) as usize,
+            0xe5 => {
+                assert_eq!((src, dst, i.imm), (0, 0, 0), "only may_goto");
+                if loop_budget == 0 {
+                    pc = (pc as i64 + i.off as i64) as usize;
+                } else {
+                    loop_budget -= 1;
+                }
+            }
             code if code & 0x07 == 0x05 => {
                 let b = if code & 0x08 != 0 { r[src] } else { imm };
                 let a = r[dst];

@@ -73,6 +73,30 @@ impl<'a> Call<'a> {
         self.name
     }
 
+    /// The call's number.
+    #[cfg(test)]
+    pub(super) fn nr(&self) -> i64 {
+        self.nr
+    }
+
+    /// The call as the previous encoder saw it.
+    #[cfg(test)]
+    pub(super) fn reference_entry(&self) -> super::reference::Entry {
+        let mut e = super::reference::Entry {
+            nr: self.nr,
+            consts: [0; 6],
+            from: [None; 6],
+            stop_on_error: self.stop_on_error,
+        };
+        for (j, src) in self.args.iter().enumerate() {
+            match *src {
+                Source::Const(v) => e.consts[j] = v,
+                Source::Result(k) => e.from[j] = Some(k),
+            }
+        }
+        e
+    }
+
     /// `openat(dirfd, path, flags, mode)`.
     pub fn openat(dirfd: impl Into<Source>, path: &'a CStr, flags: i32, mode: u32) -> Self {
         let args = [dirfd.into(), addr(path.as_ptr()), flags.into(), mode.into()];
@@ -220,8 +244,40 @@ fn get(ctx: &[u8], at: usize) -> u64 {
     u64::from_ne_bytes(ctx[at..at + 8].try_into().unwrap())
 }
 
+/// The numbers the typed constructors issue, in ascending order: the
+/// batch program has a call site for each, where the verifier knows the
+/// number and calls the system call's handler directly.
+pub(crate) const TYPED_NUMBERS: [i64; 16] = [
+    libc::SYS_read,
+    libc::SYS_write,
+    libc::SYS_close,
+    libc::SYS_fstat,
+    libc::SYS_lseek,
+    libc::SYS_pread64,
+    libc::SYS_pwrite64,
+    libc::SYS_getpid,
+    libc::SYS_fsync,
+    libc::SYS_ftruncate,
+    libc::SYS_getppid,
+    libc::SYS_getdents64,
+    libc::SYS_openat,
+    libc::SYS_mkdirat,
+    libc::SYS_newfstatat,
+    libc::SYS_unlinkat,
+];
+
 /// The context for running `calls` on a batch of `capacity`.
+#[cfg(test)]
 pub(crate) fn encode(calls: &[Call<'_>], capacity: usize) -> io::Result<Vec<u8>> {
+    let mut ctx = vec![0u8; size(capacity)];
+    encode_into(calls, capacity, &mut ctx)?;
+    Ok(ctx)
+}
+
+/// Writes the context for running `calls` on a batch of `capacity` into
+/// `ctx`, a context of that capacity: everything the program reads, so
+/// that what an earlier run left there does not matter.
+pub(crate) fn encode_into(calls: &[Call<'_>], capacity: usize, ctx: &mut [u8]) -> io::Result<()> {
     let invalid = |msg: String| io::Error::new(io::ErrorKind::InvalidInput, msg);
     if calls.len() > capacity {
         return Err(invalid(format!(
@@ -229,19 +285,21 @@ pub(crate) fn encode(calls: &[Call<'_>], capacity: usize) -> io::Result<Vec<u8>>
             calls.len()
         )));
     }
-    let mut ctx = vec![0u8; size(capacity)];
-    put(&mut ctx, COUNT, calls.len() as u64);
+    assert_eq!(ctx.len(), size(capacity));
+    put(ctx, STATUS, 0);
+    put(ctx, COUNT, calls.len() as u64);
     for (i, call) in calls.iter().enumerate() {
         let e = ENTRIES + i * ENTRY;
-        put(&mut ctx, e + NR, call.nr as u64);
+        put(ctx, e + NR, call.nr as u64);
+        let mut meta = if call.stop_on_error { STOP_ON_ERROR } else { 0 };
         for (j, src) in call.args.iter().enumerate() {
             match *src {
-                Source::Const(v) => put(&mut ctx, e + ARGS + 8 * j, v),
+                Source::Const(v) => put(ctx, e + ARGS + 8 * j, v),
                 Source::Result(k) if k < i => {
-                    // k < i < capacity <= MAX_CAPACITY: k + 1 fits a u16.
-                    let src = u16::try_from(k + 1).expect("a batch holds fewer than 65535 calls");
-                    let at = e + SOURCES + 2 * j;
-                    ctx[at..at + 2].copy_from_slice(&src.to_ne_bytes());
+                    // k < i < capacity <= MAX_CAPACITY: k + 1 fits the field.
+                    meta |= (k as u64 + 1) << source_shift(j);
+                    // Replaced by the result before the call.
+                    put(ctx, e + ARGS + 8 * j, 0);
                 }
                 Source::Result(k) => {
                     return Err(invalid(format!(
@@ -269,34 +327,36 @@ pub(crate) fn encode(calls: &[Call<'_>], capacity: usize) -> io::Result<Vec<u8>>
                 )));
             }
         }
-        let flags = if call.stop_on_error { STOP_ON_ERROR } else { 0 };
-        put(&mut ctx, e + FLAGS, flags);
+        put(ctx, e + META, meta);
     }
-    for i in 0..capacity {
-        put(&mut ctx, results(capacity) + 8 * i, i64::MIN as u64);
-    }
-    Ok(ctx)
+    Ok(())
 }
 
 /// Each call's result, or the error of the call that stopped the batch.
-pub(crate) fn decode(
-    calls: &[Call<'_>],
-    ctx: &[u8],
-    capacity: usize,
-    ret: io::Result<i64>,
-) -> io::Result<Vec<i64>> {
+pub(crate) fn decode(calls: &[Call<'_>], ctx: &[u8], ret: io::Result<i64>) -> io::Result<Vec<i64>> {
     let status = get(ctx, STATUS) as usize;
+    // The calls that ran hold their result where their number was.
+    let ran = match ret {
+        Ok(_) => calls.len(),
+        Err(_) if status != 0 && status <= calls.len() => status,
+        Err(e) => return Err(e),
+    };
     let results: Vec<i64> = (0..calls.len())
-        .map(|i| get(ctx, results(capacity) + 8 * i) as i64)
+        .map(|i| {
+            if i < ran {
+                get(ctx, ENTRIES + i * ENTRY + RESULT) as i64
+            } else {
+                i64::MIN
+            }
+        })
         .collect();
     match ret {
-        Err(e) if status != 0 && status <= calls.len() => Err(super::step_error(
+        Err(e) => Err(super::step_error(
             calls,
             status - 1,
             e.raw_os_error().unwrap_or(libc::EIO),
             &results,
         )),
-        Err(e) => Err(e),
         Ok(_) => Ok(results),
     }
 }

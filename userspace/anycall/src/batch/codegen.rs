@@ -1,82 +1,223 @@
 //! The batch program: a loop over the entries of its context.
 //!
-//! r6 the context, r7 the entry index, r8 the count, r9 the entry. Each
-//! argument is the entry's constant, or the result of an earlier entry
-//! when its 16-bit source says so.
+//! r6 the context, r7 the entry index, r8 the count, r9 the context plus
+//! 64 times the index (the entry is at r9 + `ENTRIES`).
+//!
+//! Each entry costs little beyond its system call:
+//!
+//! - An entry that takes only constants (most do) passes its arguments
+//!   where they are, in the context; only one with a result among its
+//!   sources has them copied into the entry first, out of line.
+//! - The number is looked up in a binary search over the numbers the
+//!   typed constructors issue ([`TYPED_NUMBERS`]), each with a call site
+//!   of its own, reached only when R1 is that number. The verifier then
+//!   knows the number there and issues the call inline, straight into the
+//!   system call's handler; any other number goes to a call site where
+//!   R1 is whatever the entry says, which the kernel's dispatch handles.
+//! - The loop goes through `may_goto`, with its index in the context, so
+//!   that the verifier checks one iteration for all (its states at the
+//!   `may_goto` converge) instead of walking every iteration of the
+//!   largest batch, with every call site's branch pending in each.
 
+use super::calls::TYPED_NUMBERS;
 use super::layout::*;
-use crate::insn::{self, Cond, Size, R0, R1, R10, R2, R3, R6, R7, R8, R9};
+use crate::insn::{self, Cond, Size, R0, R1, R2, R3, R6, R7, R8, R9};
 use libbpf_sys::bpf_insn;
 
-const STACK_ARGS: i16 = -48;
+/// What the program returns when its context is not one `encode()` wrote
+/// (a count above the capacity), or its loop budget is spent.
+const EINVAL: i32 = 22;
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Label {
+    Loop,
+    Ready,
+    Generic,
+    /// After the call: the result's store.
+    Tail,
+    Next,
+    End,
+    Failed,
+    Invalid,
+    Resolve,
+    /// After the resolution of argument `j`.
+    Resolved(usize),
+    /// The subtree of the dispatch over `TYPED_NUMBERS[lo..hi]` (a right
+    /// one: left ones follow their parent's compare).
+    Subtree(usize, usize),
+}
+
+/// A call site of the program.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) struct Site {
+    /// The index of the call instruction.
+    pub pc: usize,
+    /// The number R1 holds at every visit, `None` at the generic site.
+    pub nr: Option<i64>,
+    /// Where the site's block starts: only the dispatch's last compare
+    /// for `nr` falls into it, and nothing jumps there.
+    pub start: usize,
+}
+
+struct Emitter {
+    insns: Vec<bpf_insn>,
+    labels: Vec<(Label, usize)>,
+    fixups: Vec<(usize, Label)>,
+    sites: Vec<Site>,
+}
+
+impl Emitter {
+    fn emit(&mut self, i: bpf_insn) {
+        self.insns.push(i);
+    }
+
+    fn label(&mut self, l: Label) {
+        debug_assert!(self.labels.iter().all(|(x, _)| *x != l), "{l:?} twice");
+        self.labels.push((l, self.insns.len()));
+    }
+
+    /// A jump to `l`, resolved by `finish`.
+    fn jump(&mut self, i: bpf_insn, l: Label) {
+        self.fixups.push((self.insns.len(), l));
+        self.emit(i);
+    }
+
+    fn finish(mut self) -> (Vec<bpf_insn>, Vec<Site>) {
+        for (at, l) in std::mem::take(&mut self.fixups) {
+            let target = self.labels.iter().find(|(x, _)| *x == l).expect("label").1;
+            let off = target as i64 - at as i64 - 1;
+            let off = i16::try_from(off).expect("a jump longer than BPF allows");
+            insn::set_jump_offset(&mut self.insns[at], off);
+        }
+        (self.insns, self.sites)
+    }
+}
+
+fn off(o: usize) -> i16 {
+    i16::try_from(o).expect("entry offsets are small")
+}
 
 /// The program for batches of up to `capacity` calls, calling the kfunc
 /// `kfunc`.
 pub(crate) fn generate(capacity: usize, kfunc: u32) -> Vec<bpf_insn> {
-    let cap = capacity as i32;
-    // Past 32 KiB, beyond an instruction's offset: added as an immediate.
-    let res = results(capacity) as i32;
-    let mut p = vec![
-        insn::mov_reg(R6, R1),
-        insn::mov_imm(R7, 0),
-        insn::load(Size::DW, R8, R6, COUNT as i16),
-    ];
-    let head = p.len();
-    // The jumps to the end are patched once its place is known.
-    let mut to_end = vec![p.len()];
-    p.push(insn::jmp_reg(Cond::Ge, R7, R8, 0));
-    to_end.push(p.len());
-    p.push(insn::jmp_imm(Cond::Ge, R7, cap, 0));
-    p.extend([
-        insn::mov_reg(R9, R7),
-        insn::mul_imm(R9, ENTRY as i32),
-        insn::add_reg(R9, R6),
-    ]);
-    for j in 0..6i16 {
-        let base = (ENTRIES + SOURCES) as i16 + 2 * j;
-        let arg = (ENTRIES + ARGS) as i16 + 8 * j;
-        p.extend([
-            insn::load(Size::H, R1, R9, base),
-            // 0, or a call not before this one: the constant.
-            insn::jmp_imm(Cond::Eq, R1, 0, 7),
-            insn::add_imm(R1, -1),
-            insn::jmp_reg(Cond::Ge, R1, R7, 5),
-            insn::mul_imm(R1, 8),
-            insn::add_reg(R1, R6),
-            insn::add_imm(R1, res),
-            insn::load(Size::DW, R1, R1, 0),
-            insn::ja(1),
-            insn::load(Size::DW, R1, R9, arg),
-            insn::store(Size::DW, R10, STACK_ARGS + 8 * j, R1),
-        ]);
+    generate_with_sites(capacity, kfunc).0
+}
+
+/// [`generate`], and where its call sites are.
+pub(crate) fn generate_with_sites(capacity: usize, kfunc: u32) -> (Vec<bpf_insn>, Vec<Site>) {
+    let cap = i32::try_from(capacity).expect("a batch's capacity is small");
+    let mut e = Emitter {
+        insns: Vec::new(),
+        labels: Vec::new(),
+        fixups: Vec::new(),
+        sites: Vec::new(),
+    };
+    e.emit(insn::mov_reg(R6, R1));
+    e.emit(insn::load(Size::DW, R8, R6, off(COUNT)));
+    // Bounds the count, and with it the index, for the verifier.
+    e.jump(insn::jmp_imm(Cond::Gt, R8, cap, 0), Label::Invalid);
+    e.emit(insn::mov_imm(R7, 0));
+    e.emit(insn::store(Size::DW, R6, off(NEXT), R7));
+
+    e.label(Label::Loop);
+    e.jump(insn::may_goto(0), Label::Invalid);
+    e.emit(insn::load(Size::DW, R7, R6, off(NEXT)));
+    e.jump(insn::jmp_reg(Cond::Ge, R7, R8, 0), Label::End);
+    e.emit(insn::mov_reg(R9, R7));
+    e.emit(insn::lsh_imm(R9, ENTRY_SHIFT));
+    e.emit(insn::add_reg(R9, R6));
+    e.emit(insn::load(Size::DW, R1, R9, off(ENTRIES + META)));
+    // A source above the flags: a result to copy in first.
+    e.jump(
+        insn::jmp_imm(Cond::Gt, R1, (1 << FLAG_BITS) - 1, 0),
+        Label::Resolve,
+    );
+
+    e.label(Label::Ready);
+    e.emit(insn::load(Size::DW, R1, R9, off(ENTRIES + NR)));
+    e.emit(insn::mov_reg(R2, R9));
+    e.emit(insn::add_imm(R2, (ENTRIES + ARGS) as i32));
+    e.emit(insn::mov_imm(R3, 48));
+    dispatch(&mut e, 0, TYPED_NUMBERS.len(), kfunc);
+    e.label(Label::Generic);
+    e.sites.push(Site {
+        pc: e.insns.len(),
+        nr: None,
+        start: e.insns.len(),
+    });
+    e.emit(insn::call_kfunc(kfunc));
+
+    e.label(Label::Tail);
+    e.emit(insn::store(Size::DW, R9, off(ENTRIES + RESULT), R0));
+    e.jump(insn::jmp_imm(Cond::Slt, R0, 0, 0), Label::Failed);
+    e.label(Label::Next);
+    e.emit(insn::add_imm(R7, 1));
+    e.emit(insn::store(Size::DW, R6, off(NEXT), R7));
+    e.jump(insn::ja(0), Label::Loop);
+
+    e.label(Label::End);
+    e.emit(insn::mov_imm(R0, 0));
+    e.emit(insn::exit());
+
+    // A failed call: go on unless it stops the batch.
+    e.label(Label::Failed);
+    e.emit(insn::load(Size::DW, R1, R9, off(ENTRIES + META)));
+    e.emit(insn::and_imm(R1, STOP_ON_ERROR as i32));
+    e.jump(insn::jmp_imm(Cond::Eq, R1, 0, 0), Label::Next);
+    e.emit(insn::add_imm(R7, 1));
+    e.emit(insn::store(Size::DW, R6, off(STATUS), R7));
+    e.emit(insn::exit());
+
+    e.label(Label::Invalid);
+    e.emit(insn::mov_imm(R0, -EINVAL));
+    e.emit(insn::exit());
+
+    // Arguments from earlier results, into the entry: r1 the META word.
+    e.label(Label::Resolve);
+    for j in 0..6 {
+        let arg = off(ENTRIES + ARGS + 8 * j);
+        e.emit(insn::mov_reg(R2, R1));
+        e.emit(insn::rsh_imm(R2, source_shift(j) as i32));
+        e.emit(insn::and_imm(R2, (1 << SOURCE_BITS) - 1));
+        // 0, or a call not before this one: the constant.
+        e.jump(insn::jmp_imm(Cond::Eq, R2, 0, 0), Label::Resolved(j));
+        e.emit(insn::add_imm(R2, -1));
+        e.jump(insn::jmp_reg(Cond::Ge, R2, R7, 0), Label::Resolved(j));
+        e.emit(insn::lsh_imm(R2, ENTRY_SHIFT));
+        e.emit(insn::add_reg(R2, R6));
+        e.emit(insn::load(Size::DW, R2, R2, off(ENTRIES + RESULT)));
+        e.emit(insn::store(Size::DW, R9, arg, R2));
+        e.label(Label::Resolved(j));
     }
-    p.extend([
-        insn::load(Size::DW, R1, R9, (ENTRIES + NR) as i16),
-        insn::mov_reg(R2, R10),
-        insn::add_imm(R2, STACK_ARGS as i32),
-        insn::mov_imm(R3, 48),
-        insn::call_kfunc(kfunc),
-        insn::mov_reg(R1, R7),
-        insn::mul_imm(R1, 8),
-        insn::add_reg(R1, R6),
-        insn::add_imm(R1, res),
-        insn::store(Size::DW, R1, 0, R0),
-        insn::jmp_imm(Cond::Sge, R0, 0, 7),
-        insn::load(Size::DW, R1, R9, (ENTRIES + FLAGS) as i16),
-        insn::and_imm(R1, STOP_ON_ERROR as i32),
-        insn::jmp_imm(Cond::Eq, R1, 0, 4),
-        insn::mov_reg(R1, R7),
-        insn::add_imm(R1, 1),
-        insn::store(Size::DW, R6, STATUS as i16, R1),
-        insn::exit(),
-        insn::add_imm(R7, 1),
-    ]);
-    let back = head as i64 - p.len() as i64 - 1;
-    p.push(insn::ja(back as i16));
-    let end = p.len();
-    for at in to_end {
-        insn::set_jump_offset(&mut p[at], (end - at - 1) as i16);
+    e.jump(insn::ja(0), Label::Ready);
+    e.finish()
+}
+
+/// A binary search of R1 over `TYPED_NUMBERS[lo..hi]`: at its leaves, a
+/// call site where R1 is the leaf's number; a miss goes to the generic
+/// site.
+fn dispatch(e: &mut Emitter, lo: usize, hi: usize, kfunc: u32) {
+    if hi - lo == 1 {
+        let nr = TYPED_NUMBERS[lo];
+        let imm = i32::try_from(nr).expect("system call numbers are small");
+        // Its fall-through, where the verifier knows R1 == nr, is the
+        // site, which nothing else reaches.
+        e.jump(insn::jmp_imm(Cond::Ne, R1, imm, 0), Label::Generic);
+        let start = e.insns.len();
+        e.sites.push(Site {
+            pc: start,
+            nr: Some(nr),
+            start,
+        });
+        e.emit(insn::call_kfunc(kfunc));
+        e.jump(insn::ja(0), Label::Tail);
+        return;
     }
-    p.extend([insn::mov_imm(R0, 0), insn::exit()]);
-    p
+    let mid = lo + (hi - lo) / 2;
+    let imm = i32::try_from(TYPED_NUMBERS[mid]).expect("system call numbers are small");
+    // Unsigned: a negative number, as u64, is past every known one.
+    e.jump(insn::jmp_imm(Cond::Ge, R1, imm, 0), Label::Subtree(mid, hi));
+    dispatch(e, lo, mid, kfunc);
+    e.label(Label::Subtree(mid, hi));
+    dispatch(e, mid, hi, kfunc);
 }

@@ -19,13 +19,17 @@
 mod calls;
 mod codegen;
 #[cfg(test)]
+mod reference;
+#[cfg(test)]
 mod tests;
 
 pub use calls::{Call, Source};
 
 use crate::chain::StepError;
 use crate::{kernel, Program};
+use std::fmt;
 use std::io;
+use std::sync::{Mutex, TryLockError};
 
 /// Calls one batch program may run at most per `anycall()`.
 pub const MAX_CAPACITY: usize = 512;
@@ -35,26 +39,44 @@ pub(crate) mod layout {
     /// 0 when the batch ran to its end, else 1 + the call that stopped it.
     pub const STATUS: usize = 0;
     pub const COUNT: usize = 8;
-    pub const ENTRIES: usize = 16;
-    /// One entry: number, 6 arguments, sources (a `u16` per argument: 0
-    /// the constant, k the result of call k - 1, which holds every call of
-    /// a batch of [`super::MAX_CAPACITY`]), 4 bytes of padding, flags.
-    pub const ENTRY: usize = 80;
+    /// The program's loop index: the next call to run. Kept in the
+    /// context, where the verifier does not follow its value from one
+    /// iteration to the next, so that it checks the loop once instead of
+    /// once per call.
+    pub const NEXT: usize = 16;
+    pub const ENTRIES: usize = 24;
+    /// One entry: the number, which the call's result replaces once it
+    /// ran, 6 arguments, and a word of flags and sources.
+    pub const ENTRY: usize = 64;
+    /// `log2(ENTRY)`.
+    pub const ENTRY_SHIFT: i32 = 6;
     pub const NR: usize = 0;
+    pub const RESULT: usize = NR;
     pub const ARGS: usize = 8;
-    pub const SOURCES: usize = 56;
-    pub const FLAGS: usize = 72;
+    /// Bits 0-3 the flags; from bit 4 one [`SOURCE_BITS`] field per
+    /// argument: 0 the constant, k the result of call k - 1. An entry whose
+    /// word is below `1 << FLAG_BITS` takes only constants.
+    pub const META: usize = 56;
+    pub const FLAG_BITS: u32 = 4;
+    pub const SOURCE_BITS: u32 = 10;
     /// Stop the batch when this call fails.
     pub const STOP_ON_ERROR: u64 = 1;
 
-    pub const fn results(capacity: usize) -> usize {
-        ENTRIES + ENTRY * capacity
+    /// Where the source of argument `j` starts in the [`META`] word.
+    pub const fn source_shift(j: usize) -> u32 {
+        FLAG_BITS + SOURCE_BITS * j as u32
     }
 
     pub const fn size(capacity: usize) -> usize {
-        results(capacity) + 8 * capacity
+        ENTRIES + ENTRY * capacity
     }
 
+    const _: () = assert!(ENTRY == 1 << ENTRY_SHIFT);
+    const _: () = assert!(ARGS + 8 * 6 == META && META + 8 == ENTRY);
+    // Every source of the largest batch fits its field, and the six
+    // fields fit the word.
+    const _: () = assert!(super::MAX_CAPACITY < 1 << SOURCE_BITS);
+    const _: () = assert!(source_shift(6) <= 64);
     // The largest batch's context is one anycall() takes.
     const _: () = assert!(size(super::MAX_CAPACITY) <= anycall_sys::ANYCALL_CTX_SIZE_MAX as usize);
 }
@@ -70,15 +92,28 @@ pub(crate) mod layout {
 ///     let _ = batch.program();
 /// }
 /// ```
-#[derive(Debug)]
 pub struct Batch {
     program: Program,
     capacity: usize,
+    /// The context of the last run, kept for the next: allocating and
+    /// zeroing one per run cost more than the batch program itself (a run
+    /// writes what it uses, and the program reads no further). A run that
+    /// finds it taken, by a run in another thread, uses a fresh one.
+    ctx: Mutex<Vec<u8>>,
+}
+
+impl fmt::Debug for Batch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Batch")
+            .field("program", &self.program)
+            .field("capacity", &self.capacity)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Batch {
     /// Loads the batch program for up to `capacity` calls per run (at most
-    /// [`MAX_CAPACITY`]). Every run copies a context of 88 bytes per
+    /// [`MAX_CAPACITY`]). Every run copies a context of 64 bytes per
     /// call of capacity in and out, so choose it near the batches you run.
     pub fn load(capacity: usize) -> io::Result<Batch> {
         if capacity == 0 || capacity > MAX_CAPACITY {
@@ -100,6 +135,7 @@ impl Batch {
         Ok(Batch {
             program: Program::from_fd(fd, "anycall_batch".into()),
             capacity,
+            ctx: Mutex::new(vec![0; layout::size(capacity)]),
         })
     }
 
@@ -115,14 +151,30 @@ impl Batch {
     /// [`Call::continue_on_error`] leave their negative errno in the
     /// results instead.
     pub fn run(&self, calls: &mut [Call<'_>]) -> io::Result<Vec<i64>> {
-        let mut ctx = calls::encode(calls, self.capacity)?;
+        let (mut kept, mut fresh);
+        let ctx: &mut [u8] = match self.ctx.try_lock() {
+            Ok(guard) => {
+                kept = guard;
+                &mut kept
+            }
+            // What a panicking run left is overwritten like any other.
+            Err(TryLockError::Poisoned(poisoned)) => {
+                kept = poisoned.into_inner();
+                &mut kept
+            }
+            Err(TryLockError::WouldBlock) => {
+                fresh = vec![0; layout::size(self.capacity)];
+                &mut fresh
+            }
+        };
+        calls::encode_into(calls, self.capacity, ctx)?;
         // SAFETY: the program is the batch program generated for this
         // capacity, and `ctx` the encoding of `calls`: it issues each call
         // with the arguments its typed constructor took from the buffers
         // borrowed for the calls' lifetime (or those an `unsafe` raw call's
         // caller vouched for), plus earlier results where a call takes them.
-        let ret = unsafe { self.program.call_bytes(&mut ctx) };
-        calls::decode(calls, &ctx, self.capacity, ret)
+        let ret = unsafe { self.program.call_bytes(ctx) };
+        calls::decode(calls, ctx, ret)
     }
 }
 
