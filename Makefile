@@ -8,7 +8,7 @@ CARGO ?= cargo
 
 .PHONY: all deps kernel image demo test bench bench-kernel shell series check-series \
 	check-bisect check-arm64 export-series dev-tree clean userspace bindings install usage-doc \
-	trace-call
+	trace-call fuzz
 
 all: kernel
 
@@ -58,6 +58,11 @@ bench-kernel: deps image
 CALL ?= empty
 trace-call: deps image
 	@bash scripts/trace-call.sh $(CALL)
+
+# The differential fuzzer in the guest until stopped (Ctrl-C), with a random
+# seed it prints first (FUZZ_SEED=... to pick one, FUZZ_ARGS=--verbose).
+fuzz: kernel image
+	@FUZZ_BUDGET=0 FUZZ_SEED=$(FUZZ_SEED) FUZZ_ARGS="$(FUZZ_ARGS)" bash scripts/run-fuzz.sh
 
 series:
 	@bash scripts/make-series.sh
