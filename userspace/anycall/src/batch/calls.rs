@@ -236,12 +236,18 @@ impl<'a> Call<'a> {
     }
 }
 
-fn put(ctx: &mut [u8], at: usize, v: u64) {
-    ctx[at..at + 8].copy_from_slice(&v.to_ne_bytes());
+/// The bytes of a context kept as words (so that each is aligned and
+/// written as one).
+pub(crate) fn as_bytes(ctx: &mut [u64]) -> &mut [u8] {
+    // SAFETY: the same memory, `size_of_val(ctx)` bytes of it, borrowed as
+    // mutably as `ctx` was; `u8` has no alignment and every bit pattern of
+    // a `u64` is valid bytes, and the other way round.
+    unsafe { std::slice::from_raw_parts_mut(ctx.as_mut_ptr().cast(), std::mem::size_of_val(ctx)) }
 }
 
-fn get(ctx: &[u8], at: usize) -> u64 {
-    u64::from_ne_bytes(ctx[at..at + 8].try_into().unwrap())
+/// The word at byte offset `at` of the layout.
+const fn w(at: usize) -> usize {
+    at / 8
 }
 
 /// The numbers the typed constructors issue, in ascending order: the
@@ -269,15 +275,15 @@ pub(crate) const TYPED_NUMBERS: [i64; 16] = [
 /// The context for running `calls` on a batch of `capacity`.
 #[cfg(test)]
 pub(crate) fn encode(calls: &[Call<'_>], capacity: usize) -> io::Result<Vec<u8>> {
-    let mut ctx = vec![0u8; size(capacity)];
+    let mut ctx = vec![0u64; size(capacity) / 8];
     encode_into(calls, capacity, &mut ctx)?;
-    Ok(ctx)
+    Ok(as_bytes(&mut ctx).to_vec())
 }
 
 /// Writes the context for running `calls` on a batch of `capacity` into
 /// `ctx`, a context of that capacity: everything the program reads, so
 /// that what an earlier run left there does not matter.
-pub(crate) fn encode_into(calls: &[Call<'_>], capacity: usize, ctx: &mut [u8]) -> io::Result<()> {
+pub(crate) fn encode_into(calls: &[Call<'_>], capacity: usize, ctx: &mut [u64]) -> io::Result<()> {
     let invalid = |msg: String| io::Error::new(io::ErrorKind::InvalidInput, msg);
     if calls.len() > capacity {
         return Err(invalid(format!(
@@ -285,21 +291,21 @@ pub(crate) fn encode_into(calls: &[Call<'_>], capacity: usize, ctx: &mut [u8]) -
             calls.len()
         )));
     }
-    assert_eq!(ctx.len(), size(capacity));
-    put(ctx, STATUS, 0);
-    put(ctx, COUNT, calls.len() as u64);
-    for (i, call) in calls.iter().enumerate() {
-        let e = ENTRIES + i * ENTRY;
-        put(ctx, e + NR, call.nr as u64);
+    assert_eq!(ctx.len() * 8, size(capacity));
+    ctx[w(STATUS)] = 0;
+    ctx[w(COUNT)] = calls.len() as u64;
+    let entries = ctx[w(ENTRIES)..].chunks_exact_mut(w(ENTRY));
+    for (i, (call, e)) in calls.iter().zip(entries).enumerate() {
+        e[w(NR)] = call.nr as u64;
         let mut meta = if call.stop_on_error { STOP_ON_ERROR } else { 0 };
-        for (j, src) in call.args.iter().enumerate() {
-            match *src {
-                Source::Const(v) => put(ctx, e + ARGS + 8 * j, v),
+        let args = &mut e[w(ARGS)..w(ARGS) + 6];
+        for (j, (src, arg)) in call.args.iter().zip(args).enumerate() {
+            *arg = match *src {
+                Source::Const(v) => v,
                 Source::Result(k) if k < i => {
                     // k < i < capacity <= MAX_CAPACITY: k + 1 fits the field.
                     meta |= (k as u64 + 1) << source_shift(j);
-                    // Replaced by the result before the call.
-                    put(ctx, e + ARGS + 8 * j, 0);
+                    0 // replaced by the result before the call
                 }
                 Source::Result(k) => {
                     return Err(invalid(format!(
@@ -307,7 +313,7 @@ pub(crate) fn encode_into(calls: &[Call<'_>], capacity: usize, ctx: &mut [u8]) -
                         call.name
                     )))
                 }
-            }
+            };
         }
         if let FdUse::Closes(k) = call.fd {
             // Only what this batch opened, once: another number could be
@@ -327,29 +333,27 @@ pub(crate) fn encode_into(calls: &[Call<'_>], capacity: usize, ctx: &mut [u8]) -
                 )));
             }
         }
-        put(ctx, e + META, meta);
+        e[w(META)] = meta;
     }
     Ok(())
 }
 
 /// Each call's result, or the error of the call that stopped the batch.
-pub(crate) fn decode(calls: &[Call<'_>], ctx: &[u8], ret: io::Result<i64>) -> io::Result<Vec<i64>> {
-    let status = get(ctx, STATUS) as usize;
+pub(crate) fn decode(
+    calls: &[Call<'_>],
+    ctx: &[u64],
+    ret: io::Result<i64>,
+) -> io::Result<Vec<i64>> {
+    let status = ctx[w(STATUS)] as usize;
     // The calls that ran hold their result where their number was.
     let ran = match ret {
         Ok(_) => calls.len(),
         Err(_) if status != 0 && status <= calls.len() => status,
         Err(e) => return Err(e),
     };
-    let results: Vec<i64> = (0..calls.len())
-        .map(|i| {
-            if i < ran {
-                get(ctx, ENTRIES + i * ENTRY + RESULT) as i64
-            } else {
-                i64::MIN
-            }
-        })
-        .collect();
+    let entries = ctx[w(ENTRIES)..].chunks_exact(w(ENTRY));
+    let mut results: Vec<i64> = entries.take(ran).map(|e| e[w(RESULT)] as i64).collect();
+    results.resize(calls.len(), i64::MIN);
     match ret {
         Err(e) => Err(super::step_error(
             calls,

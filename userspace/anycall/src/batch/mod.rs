@@ -72,6 +72,9 @@ pub(crate) mod layout {
     }
 
     const _: () = assert!(ENTRY == 1 << ENTRY_SHIFT);
+    // Kept as words: every offset is one.
+    const _: () =
+        assert!(STATUS.is_multiple_of(8) && COUNT.is_multiple_of(8) && ENTRIES.is_multiple_of(8));
     const _: () = assert!(ARGS + 8 * 6 == META && META + 8 == ENTRY);
     // Every source of the largest batch fits its field, and the six
     // fields fit the word.
@@ -99,7 +102,7 @@ pub struct Batch {
     /// zeroing one per run cost more than the batch program itself (a run
     /// writes what it uses, and the program reads no further). A run that
     /// finds it taken, by a run in another thread, uses a fresh one.
-    ctx: Mutex<Vec<u8>>,
+    ctx: Mutex<Vec<u64>>,
 }
 
 impl fmt::Debug for Batch {
@@ -135,7 +138,7 @@ impl Batch {
         Ok(Batch {
             program: Program::from_fd(fd, "anycall_batch".into()),
             capacity,
-            ctx: Mutex::new(vec![0; layout::size(capacity)]),
+            ctx: Mutex::new(vec![0; layout::size(capacity) / 8]),
         })
     }
 
@@ -152,7 +155,7 @@ impl Batch {
     /// results instead.
     pub fn run(&self, calls: &mut [Call<'_>]) -> io::Result<Vec<i64>> {
         let (mut kept, mut fresh);
-        let ctx: &mut [u8] = match self.ctx.try_lock() {
+        let ctx: &mut [u64] = match self.ctx.try_lock() {
             Ok(guard) => {
                 kept = guard;
                 &mut kept
@@ -163,7 +166,7 @@ impl Batch {
                 &mut kept
             }
             Err(TryLockError::WouldBlock) => {
-                fresh = vec![0; layout::size(self.capacity)];
+                fresh = vec![0; layout::size(self.capacity) / 8];
                 &mut fresh
             }
         };
@@ -173,7 +176,7 @@ impl Batch {
         // with the arguments its typed constructor took from the buffers
         // borrowed for the calls' lifetime (or those an `unsafe` raw call's
         // caller vouched for), plus earlier results where a call takes them.
-        let ret = unsafe { self.program.call_bytes(ctx) };
+        let ret = unsafe { self.program.call_bytes(calls::as_bytes(ctx)) };
         calls::decode(calls, ctx, ret)
     }
 }
