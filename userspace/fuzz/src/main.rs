@@ -99,6 +99,8 @@ struct Stats {
     ops: u64,
     calls: u64,
     accepted: u64,
+    /// Accepted programs with a variable context offset.
+    var_accepted: u64,
     refused: u64,
     runs: u64,
     notes: u64,
@@ -203,6 +205,7 @@ impl Fuzzer {
             match progrun::load(spec, self.kfunc) {
                 Ok(fd) => {
                     stats.accepted += 1;
+                    stats.var_accepted += spec.var_ctx() as u64;
                     loaded.push((spec, fd));
                 }
                 Err(e) if verifier::refused_by_verifier(&e) => {
@@ -414,11 +417,12 @@ fn fuzz(cli: &Cli, seed: u64) -> Result<(), ()> {
         "FAILED"
     };
     println!(
-        "anycall-fuzz: seed {seed:#x}: {} sequences ({} operations, {} calls compared), {outcome}; verifier: {} accepted, {} refused, {} runs, {} notes; {:.0}s",
+        "anycall-fuzz: seed {seed:#x}: {} sequences ({} operations, {} calls compared), {outcome}; verifier: {} accepted ({} with variable context offsets), {} refused, {} runs, {} notes; {:.0}s",
         stats.sequences,
         stats.ops,
         stats.calls,
         stats.accepted,
+        stats.var_accepted,
         stats.refused,
         stats.runs,
         stats.notes,

@@ -93,9 +93,22 @@ fn child(progs: &[(&ProgSpec, RawFd)], unprivileged: bool) -> Result<String, Str
             // runs it for.
             let ret =
                 unsafe { anycall_sys::anycall(*fd, ptr.cast(), run.ctx_size as usize, run.flags) };
+            let errno = io::Error::last_os_error().raw_os_error().unwrap_or(0);
+            // What the context must hold now: what was passed when the
+            // run was refused, what the program wrote when it ran.
+            let want: Vec<Option<u8>> = if ret < 0 {
+                verifier::context(run).into_iter().map(Some).collect()
+            } else {
+                verifier::simulate(spec, run)
+            };
+            let (n, first) = verifier::context_diff(&ctx, &want, 4);
+            let first: Vec<String> = first
+                .iter()
+                .map(|(o, g, w)| format!("{o}:{g}:{w}"))
+                .collect();
+            let diff = format!("{n} {}", first.join(","));
             if ret < 0 {
-                let e = io::Error::last_os_error().raw_os_error().unwrap_or(0);
-                out.push_str(&format!("o {p} {r} refused {e}\n"));
+                out.push_str(&format!("o {p} {r} refused {errno} {diff}\n"));
             } else {
                 let res: Vec<String> = (0..spec.calls.len())
                     .map(|c| {
@@ -105,7 +118,7 @@ fn child(progs: &[(&ProgSpec, RawFd)], unprivileged: bool) -> Result<String, Str
                             .to_string()
                     })
                     .collect();
-                out.push_str(&format!("o {p} {r} ran {ret} {}\n", res.join(" ")));
+                out.push_str(&format!("o {p} {r} ran {ret} {diff} {}\n", res.join(" ")));
             }
         }
     }
@@ -135,11 +148,26 @@ fn parse(text: &str, progs: &[(&ProgSpec, RawFd)]) -> Result<(Ids, Vec<Vec<Outco
             .and_then(|x| x.parse().ok())
             .ok_or_else(|| bad(l))?;
         let num = |x: &str| x.parse::<i64>().map_err(|_| bad(l));
+        let word = |i: usize| w.get(i).copied().ok_or_else(|| bad(l));
+        // "N off:got:want,..." (the list may be empty).
+        let diff = |at: usize| -> Result<verifier::CtxDiff, String> {
+            let n = num(word(at)?)? as usize;
+            let mut first = Vec::new();
+            for t in word(at + 1)?.split(',').filter(|t| !t.is_empty()) {
+                let v: Vec<i64> = t.split(':').map(num).collect::<Result<_, _>>()?;
+                if v.len() != 3 {
+                    return Err(bad(l));
+                }
+                first.push((v[0] as usize, v[1] as u8, v[2] as u8));
+            }
+            Ok((n, first))
+        };
         let o = match w.get(3) {
-            Some(&"refused") => Outcome::Refused(num(w[4])? as i32),
+            Some(&"refused") => Outcome::Refused(num(word(4)?)? as i32, diff(5)?),
             Some(&"ran") => Outcome::Ran {
-                ret: num(w[4])?,
-                results: w[5..].iter().map(|x| num(x)).collect::<Result<_, _>>()?,
+                ret: num(word(4)?)?,
+                ctx_diff: diff(5)?,
+                results: w[7..].iter().map(|x| num(x)).collect::<Result<_, _>>()?,
             },
             _ => return Err(bad(l)),
         };
@@ -190,4 +218,59 @@ fn read_until(fd: RawFd, deadline: Instant) -> Option<String> {
 /// The fd of a loaded program, for `run_all`.
 pub fn raw(fd: &OwnedFd) -> RawFd {
     fd.as_raw_fd()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The runner's plumbing on the host: there anycall() does not exist
+    /// (or fd -1 is no program), so every run is refused, with the
+    /// context untouched, and the report parses back.
+    #[test]
+    fn runs_are_reported_and_parsed() {
+        let specs: Vec<ProgSpec> = (0..3).map(|i| verifier::program(8, i)).collect();
+        let progs: Vec<(&ProgSpec, RawFd)> = specs.iter().map(|s| (s, -1)).collect();
+        let (ids, outcomes) = run_all(&progs, false, Duration::from_secs(30)).unwrap();
+        // SAFETY: getters.
+        assert_eq!(ids.ppid, unsafe { libc::getpid() } as i64);
+        assert_eq!(ids.uid, unsafe { libc::getuid() } as i64);
+        for (spec, outs) in specs.iter().zip(&outcomes) {
+            assert_eq!(outs.len(), spec.runs.len());
+            for o in outs {
+                match o {
+                    Outcome::Refused(e, (0, first)) => {
+                        assert!(first.is_empty());
+                        assert!(
+                            [libc::ENOSYS, libc::EBADF, libc::EINVAL, libc::E2BIG].contains(e),
+                            "{e}"
+                        );
+                    }
+                    o => panic!("{o:?}"),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn parses_what_ran() {
+        let spec = verifier::program(8, 0);
+        let progs = [(&spec, 3)];
+        let text = format!(
+            "ids 10 9 65534\no 0 0 ran 0 2 5:1:2,7:0:255 {}\no 0 1 refused 105 0 \n",
+            vec!["110"; spec.calls.len()].join(" ")
+        );
+        let (ids, out) = parse(&text, &progs).unwrap();
+        assert_eq!(ids.ppid, 9);
+        assert_eq!(
+            out[0][0],
+            Outcome::Ran {
+                ret: 0,
+                results: vec![110; spec.calls.len()],
+                ctx_diff: (2, vec![(5, 1, 2), (7, 0, 255)])
+            }
+        );
+        assert_eq!(out[0][1], Outcome::Refused(105, (0, vec![])));
+        assert!(parse("ids 1 2 3\no 0 0 what\n", &progs).is_err());
+    }
 }

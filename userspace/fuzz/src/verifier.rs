@@ -3,16 +3,22 @@
 //! variable) offsets, of random (constant, variable or branch-dependent)
 //! sizes, with the number a constant, a context value or branch-dependent.
 //!
+//! Programs also load and store context bytes at constant and variable
+//! offsets (what the series lets AnyCall programs do), and keep what
+//! they loaded in the context.
+//!
 //! Each program must be refused by the verifier or run without harm: the
 //! kernel log is scanned for sanitizer reports (by the fuzzer and by
 //! `run-in-vm`), and runs are judged against what `anycall(2)` promises:
 //! a context shorter than the furthest byte the program can reach is
 //! refused (`ENOBUFS`), an argument size that is no multiple of 8 or
-//! above 48 gives `-EINVAL`, and the calls (number-only ones: getppid,
-//! getpid, ..., or no system call) return what they would directly.
+//! above 48 gives `-EINVAL`, the calls (number-only ones: getppid,
+//! getpid, ..., or no system call) return what they would directly, and
+//! the context comes back holding exactly what the program wrote (a
+//! refused one untouched).
 
 use crate::rng::{derive, Rng};
-use anycall::insn::{self, Cond, Reg, Size, R0, R1, R10, R2, R3, R4, R6, R7};
+use anycall::insn::{self, Cond, Reg, Size, R0, R1, R10, R2, R3, R4, R5, R6, R7};
 use libbpf_sys::bpf_insn;
 use std::fmt;
 
@@ -24,7 +30,11 @@ pub const RESULTS: i32 = 32;
 pub const VAR_OFF: i32 = 64;
 pub const VAR_SIZE: i32 = 72;
 pub const SELECT: i32 = 76;
-pub const HEADER: i32 = 80;
+/// What each access loaded (one slot per access).
+pub const PROBES: i32 = 80;
+pub const HEADER: i32 = 112;
+/// Context accesses per program at most.
+pub const MAX_ACCESSES: usize = 4;
 /// Calls per program at most (one number and one result slot each).
 pub const MAX_CALLS: usize = 4;
 pub const CTX_MAX: u64 = anycall_sys::ANYCALL_CTX_SIZE_MAX as u64;
@@ -86,13 +96,20 @@ pub struct CallShape {
     pub size: ArgSize,
 }
 
-/// A context access besides the calls (`off` from the context).
+/// A context access besides the calls: at `off`, plus `var_off & mask`
+/// when `var` is `Some(mask)`. A load keeps the value in its probe slot;
+/// a store writes the number of getppid (a safe one, should it land in a
+/// number slot).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Access {
     pub store: bool,
     pub bytes: u8,
     pub off: i32,
+    pub var: Option<i32>,
 }
+
+/// What stores write.
+pub const STORED: u64 = libc::SYS_getppid as u64;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RunSpec {
@@ -126,18 +143,30 @@ pub fn program(seed: u64, index: u64) -> ProgSpec {
     // share; the other half pick anywhere, at the edges most.
     let tame = r.chance(1, 2);
     let mut accesses = Vec::new();
-    for _ in 0..r.index(3) {
+    for _ in 0..r.index(MAX_ACCESSES + 1) {
         let store = r.chance(1, 2);
         let bytes = r.pick(&[1u8, 2, 4, 8]);
-        // Stores stay clear of the header (the numbers and the variable
-        // offset and size) so that a run's numbers stay safe ones.
+        // Stores stay clear of the header (the numbers, the variable
+        // offset and size, the probes) so that a run's numbers stay safe.
         let off = match (tame, store) {
-            (true, true) => r.pick(&[HEADER, HEADER + 3, 255, 256, 4095, 65520]),
-            (true, false) => r.pick(&[0, 7, 63, 255, 256, 4095, 65520]),
+            (true, true) => r.pick(&[HEADER, HEADER + 3, 255, 256, 4095, 65400]),
+            (true, false) => r.pick(&[0, 7, 63, 255, 256, 4095, 65400]),
             (false, true) => r.pick(&[-8, -1, HEADER, 255, 256, 65528, 65532, 65535]),
             (false, false) => r.pick(&[-8, -1, 0, 7, 255, 256, 65528, 65532, 65535, 65536]),
         };
-        accesses.push(Access { store, bytes, off });
+        let var = r.chance(1, 3).then(|| {
+            if tame {
+                r.pick(&[0x7, 0x78, 0xff, 0x7f])
+            } else {
+                r.pick(&[0x7, 0xff, 0xfff, 0xffff, 0x1ffff])
+            }
+        });
+        accesses.push(Access {
+            store,
+            bytes,
+            off,
+            var,
+        });
     }
     let words = if tame {
         64
@@ -331,6 +360,15 @@ impl ArgSize {
 }
 
 impl ProgSpec {
+    /// Whether it reaches its context at a variable offset.
+    pub fn var_ctx(&self) -> bool {
+        self.accesses.iter().any(|a| a.var.is_some())
+            || self
+                .calls
+                .iter()
+                .any(|c| matches!(c.args, Args::CtxVar { .. }))
+    }
+
     /// What the program can reach of its context, every path counted: the
     /// verifier must record at least `end` (and refuse `before`).
     pub fn reach(&self) -> Reach {
@@ -342,8 +380,15 @@ impl ProgSpec {
                 before |= start < 0;
             }
         };
-        for a in &self.accesses {
+        for (k, a) in self.accesses.iter().enumerate() {
             touch(a.off as i128, a.bytes as i128);
+            if let Some(mask) = a.var {
+                touch(VAR_OFF as i128, 4);
+                touch(a.off as i128 + mask as i128, a.bytes as i128);
+            }
+            if !a.store {
+                touch((PROBES + 8 * k as i32) as i128, 8);
+            }
         }
         for (c, call) in self.calls.iter().enumerate() {
             match call.nr {
@@ -386,22 +431,39 @@ impl ProgSpec {
             4 => Size::W,
             _ => Size::DW,
         };
-        for a in &self.accesses {
-            // Offsets beyond an instruction's 16 bits go through a
-            // modified context pointer (r4).
-            let (base, off) = match i16::try_from(a.off) {
-                Ok(off) => (R6, off),
+        for (k, a) in self.accesses.iter().enumerate() {
+            // A variable offset, and offsets beyond an instruction's 16
+            // bits, go through a modified context pointer (r5).
+            let mut base = R6;
+            if let Some(mask) = a.var {
+                p.push(insn::load(Size::W, R4, R6, VAR_OFF as i16));
+                p.push(insn::and_imm(R4, mask));
+                p.push(insn::mov_reg(R5, R6));
+                p.push(insn::add_reg(R5, R4));
+                base = R5;
+            }
+            let off = match i16::try_from(a.off) {
+                Ok(off) => off,
                 Err(_) => {
-                    p.push(insn::mov_reg(R4, R6));
-                    p.push(insn::add_imm(R4, a.off));
-                    (R4, 0)
+                    if base == R6 {
+                        p.push(insn::mov_reg(R5, R6));
+                        base = R5;
+                    }
+                    p.push(insn::add_imm(R5, a.off));
+                    0
                 }
             };
             if a.store {
-                p.push(insn::mov_imm(R7, libc::SYS_getppid as i32));
+                p.push(insn::mov_imm(R7, STORED as i32));
                 p.push(insn::store(size(a.bytes), base, off, R7));
             } else {
                 p.push(insn::load(size(a.bytes), R4, base, off));
+                p.push(insn::store(
+                    Size::DW,
+                    R6,
+                    (PROBES + 8 * k as i32) as i16,
+                    R4,
+                ));
             }
         }
         p.push(insn::mov_imm(R7, 0x5a5a));
@@ -502,12 +564,82 @@ pub fn context(run: &RunSpec) -> Vec<u8> {
     ctx
 }
 
-/// What a run gave: `anycall()`'s result or errno, and the results the
-/// program stored.
+/// The context a run of `spec` must give back when the program ran: its
+/// accesses done in order on the context passed (loads kept in their
+/// probe slots), and `None` for the bytes of the calls' result slots,
+/// which are judged on their own.
+pub fn simulate(spec: &ProgSpec, run: &RunSpec) -> Vec<Option<u8>> {
+    let mut ctx: Vec<Option<u8>> = context(run).into_iter().map(Some).collect();
+    let var = run.var_off as i64;
+    for (k, a) in spec.accesses.iter().enumerate() {
+        let at = a.off as i64 + a.var.map_or(0, |m| var & m as i64);
+        let n = a.bytes as usize;
+        let Some(range) = usize::try_from(at).ok().map(|at| at..at + n) else {
+            continue;
+        };
+        if range.end > ctx.len() {
+            continue;
+        }
+        if a.store {
+            for (i, b) in STORED.to_le_bytes()[..n].iter().enumerate() {
+                ctx[range.start + i] = Some(*b);
+            }
+        } else {
+            let mut v = [0u8; 8];
+            for (i, b) in ctx[range].iter().enumerate() {
+                v[i] = b.unwrap_or(0);
+            }
+            let probe = PROBES as usize + 8 * k;
+            for (i, b) in v.iter().enumerate() {
+                if let Some(slot) = ctx.get_mut(probe + i) {
+                    *slot = Some(*b);
+                }
+            }
+        }
+    }
+    for c in 0..spec.calls.len() {
+        let at = RESULTS as usize + 8 * c;
+        for slot in ctx.iter_mut().skip(at).take(8) {
+            *slot = None;
+        }
+    }
+    ctx
+}
+
+/// How a context differs from what it must be: the number of bytes, and
+/// the first few as (offset, got, wanted).
+pub type CtxDiff = (usize, Vec<(usize, u8, u8)>);
+
+/// The bytes of `got` that are not what `want` says (`None`: anything),
+/// as (offset, got, wanted), the first `max` of them, and their number.
+pub fn context_diff(got: &[u8], want: &[Option<u8>], max: usize) -> CtxDiff {
+    let mut n = 0;
+    let mut first = Vec::new();
+    for (i, (g, w)) in got.iter().zip(want).enumerate() {
+        if let Some(w) = w {
+            if g != w {
+                n += 1;
+                if first.len() < max {
+                    first.push((i, *g, *w));
+                }
+            }
+        }
+    }
+    (n, first)
+}
+
+/// What a run gave: `anycall()`'s result or errno, the results the
+/// program stored, and how the context it gave back differs from what
+/// it must be (the bytes the program wrote when it ran, else those
+/// passed): their number and the first few (offset, got, wanted).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
-    Ran { ret: i64, results: Vec<i64> },
-    Refused(i32),
+    Ran {
+        ret: i64,
+        results: Vec<i64>,
+        ctx_diff: CtxDiff,
+    },
+    Refused(i32, CtxDiff),
 }
 
 /// Who ran the programs: the results of number-only calls depend on it.
@@ -552,9 +684,22 @@ pub fn judge(spec: &ProgSpec, run: &RunSpec, outcome: &Outcome, ids: Ids) -> Ver
         }
     }
     let needed = reach.end.unwrap_or(u64::MAX);
+    let (Outcome::Ran { ctx_diff, .. } | Outcome::Refused(_, ctx_diff)) = outcome;
+    if ctx_diff.0 > 0 {
+        let what = match outcome {
+            Outcome::Ran { .. } => "what the program wrote",
+            Outcome::Refused(..) => "what it passed (the run was refused)",
+        };
+        return Verdict::Finding(format!(
+            "the context came back with {} bytes other than {what}; (offset, got, wanted): {:?}",
+            ctx_diff.0, ctx_diff.1
+        ));
+    }
     let refused = |errno: i32| match outcome {
-        Outcome::Refused(e) if *e == errno => Verdict::Fine,
-        Outcome::Refused(e) => Verdict::Note(format!("refused with errno {e}, expected {errno}")),
+        Outcome::Refused(e, _) if *e == errno => Verdict::Fine,
+        Outcome::Refused(e, _) => {
+            Verdict::Note(format!("refused with errno {e}, expected {errno}"))
+        }
         Outcome::Ran { .. } => Verdict::Finding(format!(
             "ran; anycall(2) says errno {errno} (context {} bytes, reach {:?}, flags {:#x})",
             run.ctx_size, reach.end, run.flags
@@ -570,11 +715,11 @@ pub fn judge(spec: &ProgSpec, run: &RunSpec, outcome: &Outcome, ids: Ids) -> Ver
         return refused(libc::ENOBUFS);
     }
     match outcome {
-        Outcome::Refused(e) => Verdict::Note(format!(
+        Outcome::Refused(e, _) => Verdict::Note(format!(
             "refused with errno {e} a context of {} bytes covering its reach ({needed})",
             run.ctx_size
         )),
-        Outcome::Ran { ret, results } => {
+        Outcome::Ran { ret, results, .. } => {
             if *ret != 0 {
                 return Verdict::Finding(format!("returned {ret}, not 0"));
             }
@@ -619,7 +764,11 @@ impl fmt::Display for ProgSpec {
         )?;
         for a in &self.accesses {
             let what = if a.store { "store" } else { "load" };
-            writeln!(f, "  ctx {what} of {} bytes at {}", a.bytes, a.off)?;
+            write!(f, "  ctx {what} of {} bytes at {}", a.bytes, a.off)?;
+            match a.var {
+                Some(mask) => writeln!(f, " + (var_off & {mask:#x})")?,
+                None => writeln!(f)?,
+            }
         }
         for (c, call) in self.calls.iter().enumerate() {
             writeln!(
@@ -742,6 +891,7 @@ mod tests {
         let ran = |r: i64| Outcome::Ran {
             ret: 0,
             results: vec![r],
+            ctx_diff: (0, vec![]),
         };
         assert_eq!(judge(&p, &run, &ran(9), IDS), Verdict::Fine);
         assert!(matches!(
@@ -757,23 +907,109 @@ mod tests {
             Verdict::Finding(_)
         ));
         assert_eq!(
-            judge(&p, &run, &Outcome::Refused(libc::ENOBUFS), IDS),
+            judge(&p, &run, &Outcome::Refused(libc::ENOBUFS, (0, vec![])), IDS),
             Verdict::Fine
         );
         run.ctx_size = CTX_MAX + 1;
         assert_eq!(
-            judge(&p, &run, &Outcome::Refused(libc::E2BIG), IDS),
+            judge(&p, &run, &Outcome::Refused(libc::E2BIG, (0, vec![])), IDS),
             Verdict::Fine
         );
         run.ctx_size = 100;
         assert!(matches!(
-            judge(&p, &run, &Outcome::Refused(libc::ENOBUFS), IDS),
+            judge(&p, &run, &Outcome::Refused(libc::ENOBUFS, (0, vec![])), IDS),
             Verdict::Note(_)
         ));
         run.flags = 4;
         assert_eq!(
-            judge(&p, &run, &Outcome::Refused(libc::EINVAL), IDS),
+            judge(&p, &run, &Outcome::Refused(libc::EINVAL, (0, vec![])), IDS),
             Verdict::Fine
+        );
+    }
+
+    #[test]
+    fn a_wrong_context_is_a_finding() {
+        let p = one(CallShape {
+            nr: Nr::Const(libc::SYS_getppid),
+            args: Args::Null,
+            size: ArgSize::Const(0),
+        });
+        let run = RunSpec {
+            ctx_size: 80,
+            flags: 0,
+            nrs: [0; 4],
+            var_off: 0,
+            var_size: 0,
+            select: 0,
+            fill: 0,
+        };
+        let o = Outcome::Ran {
+            ret: 0,
+            results: vec![9],
+            ctx_diff: (1, vec![(70, 1, 2)]),
+        };
+        assert!(matches!(judge(&p, &run, &o, IDS), Verdict::Finding(_)));
+        let o = Outcome::Refused(libc::ENOBUFS, (3, vec![(0, 1, 2)]));
+        assert!(matches!(judge(&p, &run, &o, IDS), Verdict::Finding(_)));
+    }
+
+    #[test]
+    fn the_simulation_does_the_accesses_in_order() {
+        let mut p = one(CallShape {
+            nr: Nr::Const(libc::SYS_getppid),
+            args: Args::Null,
+            size: ArgSize::Const(0),
+        });
+        p.accesses = vec![
+            Access {
+                store: true,
+                bytes: 2,
+                off: 200,
+                var: Some(0xff),
+            },
+            Access {
+                store: false,
+                bytes: 4,
+                off: 199,
+                var: Some(0xff),
+            },
+            Access {
+                store: false,
+                bytes: 1,
+                off: 0,
+                var: None,
+            },
+        ];
+        let run = RunSpec {
+            ctx_size: 300,
+            flags: 0,
+            nrs: [77, 0, 0, 0],
+            var_off: 0x1003, // & 0xff: 3
+            var_size: 0,
+            select: 0,
+            fill: 9,
+        };
+        let ctx = context(&run);
+        let sim = simulate(&p, &run);
+        // The store: 2 bytes of STORED at 203.
+        assert_eq!(sim[203], Some(STORED as u8));
+        assert_eq!(sim[204], Some(0));
+        // The load of 4 bytes at 202 sees it, and goes to probe 1.
+        let probe1: Vec<u8> = sim[88..96].iter().map(|b| b.unwrap()).collect();
+        assert_eq!(probe1, [ctx[202], STORED as u8, 0, ctx[205], 0, 0, 0, 0]);
+        // The byte at 0 (the first number) goes to probe 2.
+        assert_eq!(sim[96], Some(77));
+        // The call's result slot is judged on its own.
+        assert_eq!(sim[RESULTS as usize], None);
+        assert_eq!(sim[250], Some(ctx[250]));
+        assert_eq!(p.reach().end, Some(199 + 0xff + 4));
+        let got: Vec<u8> = sim.iter().map(|b| b.unwrap_or(0)).collect();
+        assert_eq!(context_diff(&got, &sim, 4).0, 0);
+        let mut bad = got.clone();
+        bad[203] ^= 1;
+        assert_eq!(
+            context_diff(&bad, &sim, 4),
+            (1, vec![(203, bad[203], got[203])])
         );
     }
 
