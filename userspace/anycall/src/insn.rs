@@ -42,8 +42,7 @@ const BPF_X: u8 = 0x08;
 const BPF_ADD: u8 = 0x00;
 const BPF_MUL: u8 = 0x20;
 const BPF_AND: u8 = 0x50;
-const BPF_LSH: u8 = 0x60;
-const BPF_RSH: u8 = 0x70;
+const BPF_ARSH: u8 = 0xc0;
 const BPF_MOV: u8 = 0xb0;
 const BPF_EXIT: u8 = 0x90;
 const BPF_CALL: u8 = 0x80;
@@ -73,6 +72,8 @@ pub enum Cond {
     Sge = 0x70,
     /// `<` signed
     Slt = 0xc0,
+    /// `dst & src != 0`
+    Set = 0x40,
 }
 
 /// Size of a memory access.
@@ -129,14 +130,9 @@ pub fn mul_imm(dst: Reg, imm: i32) -> bpf_insn {
     raw(BPF_ALU64 | BPF_MUL | BPF_K, dst, R0, 0, imm)
 }
 
-/// `dst <<= imm`.
-pub fn lsh_imm(dst: Reg, imm: i32) -> bpf_insn {
-    raw(BPF_ALU64 | BPF_LSH | BPF_K, dst, R0, 0, imm)
-}
-
-/// `dst >>= imm` (logical).
-pub fn rsh_imm(dst: Reg, imm: i32) -> bpf_insn {
-    raw(BPF_ALU64 | BPF_RSH | BPF_K, dst, R0, 0, imm)
+/// `dst >>= imm` (arithmetic: the sign bit fills in).
+pub fn arsh_imm(dst: Reg, imm: i32) -> bpf_insn {
+    raw(BPF_ALU64 | BPF_ARSH | BPF_K, dst, R0, 0, imm)
 }
 
 /// `dst = imm` for any 64-bit value: two instructions.
@@ -275,9 +271,13 @@ mod tests {
         assert_eq!(bytes(add_reg(R1, R2)), [0x0f, 0x21, 0, 0, 0, 0, 0, 0]);
         // BPF_ALU64_IMM(BPF_AND, BPF_REG_1, 1)
         assert_eq!(bytes(and_imm(R1, 1)), [0x57, 0x01, 0, 0, 1, 0, 0, 0]);
-        // BPF_ALU64_IMM(BPF_LSH, BPF_REG_9, 6), BPF_ALU64_IMM(BPF_RSH, 2, 14)
-        assert_eq!(bytes(lsh_imm(R9, 6)), [0x67, 0x09, 0, 0, 6, 0, 0, 0]);
-        assert_eq!(bytes(rsh_imm(R2, 14)), [0x77, 0x02, 0, 0, 14, 0, 0, 0]);
+        // BPF_JMP_IMM(BPF_JSET, BPF_REG_7, 0x7e, 4)
+        assert_eq!(
+            bytes(jmp_imm(Cond::Set, R7, 0x7e, 4)),
+            [0x45, 0x07, 4, 0, 0x7e, 0, 0, 0]
+        );
+        // BPF_ALU64_IMM(BPF_ARSH, BPF_REG_1, 8)
+        assert_eq!(bytes(arsh_imm(R1, 8)), [0xc7, 0x01, 0, 0, 8, 0, 0, 0]);
         // BPF_RAW_INSN(BPF_JMP | BPF_JCOND, 0, BPF_MAY_GOTO, 7, 0)
         assert_eq!(bytes(may_goto(7)), [0xe5, 0, 7, 0, 0, 0, 0, 0]);
     }

@@ -55,8 +55,7 @@ pub(crate) fn run_at(
             0x0f => r[dst] = r[dst].wrapping_add(r[src]),
             0x27 => r[dst] = r[dst].wrapping_mul(imm),
             0x57 => r[dst] &= imm,
-            0x67 => r[dst] <<= imm & 63,
-            0x77 => r[dst] >>= imm & 63,
+            0xc7 => r[dst] = ((r[dst] as i64) >> (imm & 63)) as u64,
             0x69 => {
                 let (p, room) = mem(r[src].wrapping_add(i.off as i64 as u64), ctx, &mut stack);
                 assert!(room >= 2, "load past the end");
@@ -113,6 +112,7 @@ pub(crate) fn run_at(
                 let taken = match code & 0xf0 {
                     0x10 => a == b,
                     0x50 => a != b,
+                    0x40 => a & b != 0,
                     0x30 => a >= b,
                     0x20 => a > b,
                     0xb0 => a <= b,

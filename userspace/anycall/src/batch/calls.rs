@@ -296,16 +296,17 @@ pub(crate) fn encode_into(calls: &[Call<'_>], capacity: usize, ctx: &mut [u64]) 
     ctx[w(COUNT)] = calls.len() as u64;
     let entries = ctx[w(ENTRIES)..].chunks_exact_mut(w(ENTRY));
     for (i, (call, e)) in calls.iter().zip(entries).enumerate() {
-        e[w(NR)] = call.nr as u64;
-        let mut meta = if call.stop_on_error { STOP_ON_ERROR } else { 0 };
+        let mut head = head_nr(call.nr);
+        if call.stop_on_error {
+            head |= STOP_ON_ERROR;
+        }
         let args = &mut e[w(ARGS)..w(ARGS) + 6];
         for (j, (src, arg)) in call.args.iter().zip(args).enumerate() {
             *arg = match *src {
                 Source::Const(v) => v,
                 Source::Result(k) if k < i => {
-                    // k < i < capacity <= MAX_CAPACITY: k + 1 fits the field.
-                    meta |= (k as u64 + 1) << source_shift(j);
-                    0 // replaced by the result before the call
+                    head |= source_bit(j);
+                    k as u64 + 1 // replaced by the result before the call
                 }
                 Source::Result(k) => {
                     return Err(invalid(format!(
@@ -333,9 +334,22 @@ pub(crate) fn encode_into(calls: &[Call<'_>], capacity: usize, ctx: &mut [u64]) 
                 )));
             }
         }
-        e[w(META)] = meta;
+        e[w(HEAD)] = head;
     }
     Ok(())
+}
+
+/// The number's part of a head: `nr`, or where it does not fit, a number
+/// no kernel has with the same low 32 bits: the same `-ENOSYS` from the
+/// dispatch, the same number for seccomp (which is given an `int`).
+fn head_nr(nr: i64) -> u64 {
+    const LIMIT: i64 = 1 << (63 - NR_SHIFT);
+    let nr = if (-LIMIT..LIMIT).contains(&nr) {
+        nr
+    } else {
+        nr as u32 as i64 | 1 << 40
+    };
+    (nr as u64) << NR_SHIFT
 }
 
 /// Each call's result, or the error of the call that stopped the batch.

@@ -1,7 +1,8 @@
 //! The batch program: a loop over the entries of its context.
 //!
-//! r6 the context, r7 the entry index, r8 the count, r9 the context plus
-//! 64 times the index (the entry is at r9 + `ENTRIES`).
+//! r6 the context, r8 the count, r9 the context plus `ENTRY` times the
+//! index (the entry is at r9 + `ENTRIES`), r7 the index until the entry's
+//! head is loaded, then the head.
 //!
 //! Each entry costs little beyond its system call:
 //!
@@ -35,7 +36,6 @@ enum Label {
     Generic,
     /// After the call: the result's store.
     Tail,
-    Next,
     End,
     Failed,
     Invalid,
@@ -124,17 +124,21 @@ pub(crate) fn generate_with_sites(capacity: usize, kfunc: u32) -> (Vec<bpf_insn>
     e.emit(insn::load(Size::DW, R7, R6, off(NEXT)));
     e.jump(insn::jmp_reg(Cond::Ge, R7, R8, 0), Label::End);
     e.emit(insn::mov_reg(R9, R7));
-    e.emit(insn::lsh_imm(R9, ENTRY_SHIFT));
+    e.emit(insn::mul_imm(R9, ENTRY as i32));
     e.emit(insn::add_reg(R9, R6));
-    e.emit(insn::load(Size::DW, R1, R9, off(ENTRIES + META)));
-    // A source above the flags: a result to copy in first.
+    // The index of the next call, also 1 + this one's for STATUS.
+    e.emit(insn::add_imm(R7, 1));
+    e.emit(insn::store(Size::DW, R6, off(NEXT), R7));
+    // r7 the head from here on: it outlives the call.
+    e.emit(insn::load(Size::DW, R7, R9, off(ENTRIES + HEAD)));
     e.jump(
-        insn::jmp_imm(Cond::Gt, R1, (1 << FLAG_BITS) - 1, 0),
+        insn::jmp_imm(Cond::Set, R7, SOURCES as i32, 0),
         Label::Resolve,
     );
 
     e.label(Label::Ready);
-    e.emit(insn::load(Size::DW, R1, R9, off(ENTRIES + NR)));
+    e.emit(insn::mov_reg(R1, R7));
+    e.emit(insn::arsh_imm(R1, NR_SHIFT as i32));
     e.emit(insn::mov_reg(R2, R9));
     e.emit(insn::add_imm(R2, (ENTRIES + ARGS) as i32));
     e.emit(insn::mov_imm(R3, 48));
@@ -150,9 +154,6 @@ pub(crate) fn generate_with_sites(capacity: usize, kfunc: u32) -> (Vec<bpf_insn>
     e.label(Label::Tail);
     e.emit(insn::store(Size::DW, R9, off(ENTRIES + RESULT), R0));
     e.jump(insn::jmp_imm(Cond::Slt, R0, 0, 0), Label::Failed);
-    e.label(Label::Next);
-    e.emit(insn::add_imm(R7, 1));
-    e.emit(insn::store(Size::DW, R6, off(NEXT), R7));
     e.jump(insn::ja(0), Label::Loop);
 
     e.label(Label::End);
@@ -161,29 +162,33 @@ pub(crate) fn generate_with_sites(capacity: usize, kfunc: u32) -> (Vec<bpf_insn>
 
     // A failed call: go on unless it stops the batch.
     e.label(Label::Failed);
-    e.emit(insn::load(Size::DW, R1, R9, off(ENTRIES + META)));
+    e.emit(insn::mov_reg(R1, R7));
     e.emit(insn::and_imm(R1, STOP_ON_ERROR as i32));
-    e.jump(insn::jmp_imm(Cond::Eq, R1, 0, 0), Label::Next);
-    e.emit(insn::add_imm(R7, 1));
-    e.emit(insn::store(Size::DW, R6, off(STATUS), R7));
+    e.jump(insn::jmp_imm(Cond::Eq, R1, 0, 0), Label::Loop);
+    e.emit(insn::load(Size::DW, R1, R6, off(NEXT)));
+    e.emit(insn::store(Size::DW, R6, off(STATUS), R1));
     e.emit(insn::exit());
 
     e.label(Label::Invalid);
     e.emit(insn::mov_imm(R0, -EINVAL));
     e.emit(insn::exit());
 
-    // Arguments from earlier results, into the entry: r1 the META word.
+    // Arguments from earlier results, into the entry: r3 this call's index.
     e.label(Label::Resolve);
+    e.emit(insn::load(Size::DW, R3, R6, off(NEXT)));
+    e.emit(insn::add_imm(R3, -1));
     for j in 0..6 {
         let arg = off(ENTRIES + ARGS + 8 * j);
-        e.emit(insn::mov_reg(R2, R1));
-        e.emit(insn::rsh_imm(R2, source_shift(j) as i32));
-        e.emit(insn::and_imm(R2, (1 << SOURCE_BITS) - 1));
-        // 0, or a call not before this one: the constant.
-        e.jump(insn::jmp_imm(Cond::Eq, R2, 0, 0), Label::Resolved(j));
+        e.emit(insn::mov_reg(R1, R7));
+        e.emit(insn::and_imm(R1, source_bit(j) as i32));
+        e.jump(insn::jmp_imm(Cond::Eq, R1, 0, 0), Label::Resolved(j));
+        e.emit(insn::load(Size::DW, R2, R9, arg));
         e.emit(insn::add_imm(R2, -1));
-        e.jump(insn::jmp_reg(Cond::Ge, R2, R7, 0), Label::Resolved(j));
-        e.emit(insn::lsh_imm(R2, ENTRY_SHIFT));
+        // Not an earlier call (encode() writes none): left as it is. The
+        // count bounds the access for the verifier.
+        e.jump(insn::jmp_reg(Cond::Ge, R2, R3, 0), Label::Resolved(j));
+        e.jump(insn::jmp_reg(Cond::Ge, R2, R8, 0), Label::Resolved(j));
+        e.emit(insn::mul_imm(R2, ENTRY as i32));
         e.emit(insn::add_reg(R2, R6));
         e.emit(insn::load(Size::DW, R2, R2, off(ENTRIES + RESULT)));
         e.emit(insn::store(Size::DW, R9, arg, R2));

@@ -45,41 +45,39 @@ pub(crate) mod layout {
     /// once per call.
     pub const NEXT: usize = 16;
     pub const ENTRIES: usize = 24;
-    /// One entry: the number, which the call's result replaces once it
-    /// ran, 6 arguments, and a word of flags and sources.
-    pub const ENTRY: usize = 64;
-    /// `log2(ENTRY)`.
-    pub const ENTRY_SHIFT: i32 = 6;
-    pub const NR: usize = 0;
-    pub const RESULT: usize = NR;
+    /// One entry: a head word, replaced by the call's result once it ran,
+    /// and 6 arguments.
+    pub const ENTRY: usize = 56;
+    /// Bit 0 [`STOP_ON_ERROR`], bits 1-6 which arguments are results, the
+    /// number from bit [`NR_SHIFT`] (sign-extended). An entry whose head
+    /// has none of [`SOURCES`] takes only constants.
+    pub const HEAD: usize = 0;
+    pub const RESULT: usize = HEAD;
+    /// Each argument: the constant, or where the head says it is a result,
+    /// k + 1 for the result of call k.
     pub const ARGS: usize = 8;
-    /// Bits 0-3 the flags; from bit 4 one [`SOURCE_BITS`] field per
-    /// argument: 0 the constant, k the result of call k - 1. An entry whose
-    /// word is below `1 << FLAG_BITS` takes only constants.
-    pub const META: usize = 56;
-    pub const FLAG_BITS: u32 = 4;
-    pub const SOURCE_BITS: u32 = 10;
     /// Stop the batch when this call fails.
     pub const STOP_ON_ERROR: u64 = 1;
-
-    /// Where the source of argument `j` starts in the [`META`] word.
-    pub const fn source_shift(j: usize) -> u32 {
-        FLAG_BITS + SOURCE_BITS * j as u32
+    /// Bit of argument `j` in the head: [`SOURCES`] is all six.
+    pub const fn source_bit(j: usize) -> u64 {
+        2 << j
     }
+    pub const SOURCES: u64 = 0x7e;
+    pub const NR_SHIFT: u32 = 8;
 
     pub const fn size(capacity: usize) -> usize {
         ENTRIES + ENTRY * capacity
     }
 
-    const _: () = assert!(ENTRY == 1 << ENTRY_SHIFT);
+    const _: () = assert!(ARGS + 8 * 6 == ENTRY);
+    const _: () = assert!(source_bit(5) < 1 << NR_SHIFT && SOURCES == source_bit(6) - 2);
     // Kept as words: every offset is one.
-    const _: () =
-        assert!(STATUS.is_multiple_of(8) && COUNT.is_multiple_of(8) && ENTRIES.is_multiple_of(8));
-    const _: () = assert!(ARGS + 8 * 6 == META && META + 8 == ENTRY);
-    // Every source of the largest batch fits its field, and the six
-    // fields fit the word.
-    const _: () = assert!(super::MAX_CAPACITY < 1 << SOURCE_BITS);
-    const _: () = assert!(source_shift(6) <= 64);
+    const _: () = assert!(
+        STATUS.is_multiple_of(8)
+            && COUNT.is_multiple_of(8)
+            && ENTRIES.is_multiple_of(8)
+            && ENTRY.is_multiple_of(8)
+    );
     // The largest batch's context is one anycall() takes.
     const _: () = assert!(size(super::MAX_CAPACITY) <= anycall_sys::ANYCALL_CTX_SIZE_MAX as usize);
 }
@@ -116,7 +114,7 @@ impl fmt::Debug for Batch {
 
 impl Batch {
     /// Loads the batch program for up to `capacity` calls per run (at most
-    /// [`MAX_CAPACITY`]). Every run copies a context of 64 bytes per
+    /// [`MAX_CAPACITY`]). Every run copies a context of 56 bytes per
     /// call of capacity in and out, so choose it near the batches you run.
     pub fn load(capacity: usize) -> io::Result<Batch> {
         if capacity == 0 || capacity > MAX_CAPACITY {

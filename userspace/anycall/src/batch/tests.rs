@@ -298,14 +298,21 @@ fn other_numbers_take_the_generic_site() {
         .flat_map(|&n| [n - 1, n + 1])
         .filter(|n| !calls::TYPED_NUMBERS.contains(n))
         .collect();
-    // Past all, far past, negative, and a typed number with high bits set
-    // (the dispatch compares all 64).
+    // Past all, far past, negative, a typed number with high bits set (the
+    // dispatch compares all 64), the ends of what a head holds, and beyond.
+    let getppid_wide = (1 << 54) | libc::SYS_getppid;
     others.extend([
         600,
         i32::MAX as i64,
         -1,
-        i64::MIN,
         (1 << 32) | libc::SYS_getppid,
+        getppid_wide,
+        (1 << 55) - 1,
+        -(1 << 55),
+        1 << 55,
+        i64::MIN,
+        i64::MAX,
+        -getppid_wide - (1 << 60),
     ]);
     // SAFETY: only ever run by the interpreter.
     let calls: Vec<Call<'_>> = others
@@ -320,8 +327,18 @@ fn other_numbers_take_the_generic_site() {
         seen.push((site.nr, nr as i64, args[0] as i64));
         0
     });
-    let expected: Vec<_> = others.iter().map(|&n| (None, n, n)).collect();
+    // A number a head cannot hold arrives as one no kernel has either,
+    // with the same low 32 bits (what seccomp sees).
+    let arrives = |n: i64| {
+        if (-(1 << 55)..1 << 55).contains(&n) {
+            n
+        } else {
+            n as u32 as i64 | 1 << 40
+        }
+    };
+    let expected: Vec<_> = others.iter().map(|&n| (None, arrives(n), n)).collect();
     assert_eq!(seen, expected);
+    assert_eq!(arrives(i64::MIN), 1 << 40);
     assert_eq!(
         decode(&calls, &words(&ctx), Ok(0)).unwrap(),
         vec![0; others.len()]
