@@ -23,6 +23,7 @@ macro_rules! integer_constants {
     )*};
 }
 
+mod asm;
 pub mod batch;
 pub mod chain;
 pub mod insn;

@@ -22,6 +22,7 @@
 
 use super::calls::TYPED_NUMBERS;
 use super::layout::*;
+use crate::asm::Asm;
 use crate::insn::{self, Cond, Size, R0, R1, R2, R3, R6, R7, R8, R9};
 use libbpf_sys::bpf_insn;
 
@@ -59,37 +60,23 @@ pub(crate) struct Site {
     pub start: usize,
 }
 
+/// The instructions, and the call sites among them.
 struct Emitter {
-    insns: Vec<bpf_insn>,
-    labels: Vec<(Label, usize)>,
-    fixups: Vec<(usize, Label)>,
+    asm: Asm<Label>,
     sites: Vec<Site>,
 }
 
-impl Emitter {
-    fn emit(&mut self, i: bpf_insn) {
-        self.insns.push(i);
-    }
+impl std::ops::Deref for Emitter {
+    type Target = Asm<Label>;
 
-    fn label(&mut self, l: Label) {
-        debug_assert!(self.labels.iter().all(|(x, _)| *x != l), "{l:?} twice");
-        self.labels.push((l, self.insns.len()));
+    fn deref(&self) -> &Asm<Label> {
+        &self.asm
     }
+}
 
-    /// A jump to `l`, resolved by `finish`.
-    fn jump(&mut self, i: bpf_insn, l: Label) {
-        self.fixups.push((self.insns.len(), l));
-        self.emit(i);
-    }
-
-    fn finish(mut self) -> (Vec<bpf_insn>, Vec<Site>) {
-        for (at, l) in std::mem::take(&mut self.fixups) {
-            let target = self.labels.iter().find(|(x, _)| *x == l).expect("label").1;
-            let off = target as i64 - at as i64 - 1;
-            let off = i16::try_from(off).expect("a jump longer than BPF allows");
-            insn::set_jump_offset(&mut self.insns[at], off);
-        }
-        (self.insns, self.sites)
+impl std::ops::DerefMut for Emitter {
+    fn deref_mut(&mut self) -> &mut Asm<Label> {
+        &mut self.asm
     }
 }
 
@@ -107,9 +94,7 @@ pub(crate) fn generate(capacity: usize, kfunc: u32) -> Vec<bpf_insn> {
 pub(crate) fn generate_with_sites(capacity: usize, kfunc: u32) -> (Vec<bpf_insn>, Vec<Site>) {
     let cap = i32::try_from(capacity).expect("a batch's capacity is small");
     let mut e = Emitter {
-        insns: Vec::new(),
-        labels: Vec::new(),
-        fixups: Vec::new(),
+        asm: Asm::new(),
         sites: Vec::new(),
     };
     e.emit(insn::mov_reg(R6, R1));
@@ -145,9 +130,9 @@ pub(crate) fn generate_with_sites(capacity: usize, kfunc: u32) -> (Vec<bpf_insn>
     dispatch(&mut e, 0, TYPED_NUMBERS.len(), kfunc);
     e.label(Label::Generic);
     e.sites.push(Site {
-        pc: e.insns.len(),
+        pc: e.len(),
         nr: None,
-        start: e.insns.len(),
+        start: e.len(),
     });
     e.emit(insn::call_kfunc(kfunc));
 
@@ -195,7 +180,7 @@ pub(crate) fn generate_with_sites(capacity: usize, kfunc: u32) -> (Vec<bpf_insn>
         e.label(Label::Resolved(j));
     }
     e.jump(insn::ja(0), Label::Ready);
-    e.finish()
+    (e.asm.finish(), e.sites)
 }
 
 /// A binary search of R1 over `TYPED_NUMBERS[lo..hi]`: at its leaves, a
@@ -208,7 +193,7 @@ fn dispatch(e: &mut Emitter, lo: usize, hi: usize, kfunc: u32) {
         // Its fall-through, where the verifier knows R1 == nr, is the
         // site, which nothing else reaches.
         e.jump(insn::jmp_imm(Cond::Ne, R1, imm, 0), Label::Generic);
-        let start = e.insns.len();
+        let start = e.len();
         e.sites.push(Site {
             pc: start,
             nr: Some(nr),

@@ -7,12 +7,13 @@
 
 use super::builder::{Arg, OnError, Plan, SlotKind, StepPlan};
 use super::layout::{Layout, ITERATION, NOT_RUN, STATUS};
+use crate::asm::Asm;
 use crate::insn::{self, Cond, Reg, Size, R0, R1, R10, R2, R3, R6, R7, R8};
 use libbpf_sys::bpf_insn;
 
 const ARGS: i16 = -48;
 
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Label {
     Step(usize),
     LoopHead(usize),
@@ -21,55 +22,13 @@ enum Label {
     After(usize),
 }
 
-struct Emitter {
-    insns: Vec<bpf_insn>,
-    labels: Vec<(Label, usize)>,
-    fixups: Vec<(usize, Label)>,
-}
+type Emitter = Asm<Label>;
 
-impl Emitter {
-    fn emit(&mut self, i: bpf_insn) {
-        self.insns.push(i);
-    }
-
-    fn label(&mut self, l: Label) {
-        self.labels.push((l, self.insns.len()));
-    }
-
-    /// A jump to `l`, resolved by `finish`.
-    fn jump(&mut self, i: bpf_insn, l: Label) {
-        self.fixups.push((self.insns.len(), l));
-        self.emit(i);
-    }
-
-    fn finish(mut self) -> Vec<bpf_insn> {
-        for (at, l) in std::mem::take(&mut self.fixups) {
-            let target = self.labels.iter().find(|(x, _)| *x == l).expect("label").1;
-            let off = target as i64 - at as i64 - 1;
-            let off = i16::try_from(off).expect("a jump longer than BPF allows");
-            insn::set_jump_offset(&mut self.insns[at], off);
-        }
-        self.insns
-    }
-
-    /// `dst = imm` for any value.
-    fn mov(&mut self, dst: Reg, v: u64) {
-        match i32::try_from(v as i64) {
-            Ok(small) => self.emit(insn::mov_imm(dst, small)),
-            Err(_) => {
-                for i in insn::ld_imm64(dst, v) {
-                    self.emit(i);
-                }
-            }
-        }
-    }
-
-    /// `dst = &ctx[off + 8 * index]`
-    fn ctx_elem(&mut self, dst: Reg) {
-        self.emit(insn::mov_reg(dst, R7));
-        self.emit(insn::mul_imm(dst, 8));
-        self.emit(insn::add_reg(dst, R6));
-    }
+/// `dst = &ctx[off + 8 * index]`
+fn ctx_elem(e: &mut Emitter, dst: Reg) {
+    e.emit(insn::mov_reg(dst, R7));
+    e.emit(insn::mul_imm(dst, 8));
+    e.emit(insn::add_reg(dst, R6));
 }
 
 /// An output array's element size as an immediate (the builder refuses
@@ -97,7 +56,7 @@ fn ctx_at(e: &mut Emitter, scratch: Reg, at: usize) -> (Reg, i16) {
 
 /// `dst = ctx + at + 8 * index`, as base register and offset.
 fn ctx_elem_at(e: &mut Emitter, dst: Reg, at: usize) -> (Reg, i16) {
-    e.ctx_elem(dst);
+    ctx_elem(e, dst);
     match i16::try_from(at) {
         Ok(o) => (dst, o),
         Err(_) => {
@@ -109,11 +68,7 @@ fn ctx_elem_at(e: &mut Emitter, dst: Reg, at: usize) -> (Reg, i16) {
 
 /// The program for `plan`, calling the kfunc `kfunc`.
 pub(crate) fn generate(plan: &Plan, layout: &Layout, kfunc: u32) -> Vec<bpf_insn> {
-    let mut e = Emitter {
-        insns: Vec::new(),
-        labels: Vec::new(),
-        fixups: Vec::new(),
-    };
+    let mut e = Emitter::new();
     e.emit(insn::mov_reg(R6, R1));
     let skippable = skippable(plan);
     for (i, step) in plan.steps.iter().enumerate() {
