@@ -760,7 +760,7 @@ pub fn spec(i: usize, op: &Op) -> Option<CallSpec> {
 // ---------------------------------------------------------------------
 // Generation.
 
-/// Streams of [`derive`]: sequences and verifier programs draw from
+/// Streams of [`derive()`]: sequences and verifier programs draw from
 /// separate ones.
 pub const STREAM_SEQUENCE: u64 = 1;
 
