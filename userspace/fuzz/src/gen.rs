@@ -22,6 +22,9 @@ pub const PATHS: [&str; 11] = [
 pub const DIRFD: i32 = 1000;
 /// Where a twin writes its report (seccomp filters let `write` to it pass).
 pub const REPORT_FD: i32 = 1001;
+/// The fuzzer's own stderr in a twin, for a setup failure: the twins' fds
+/// 0-2 are /dev/null, so that a log the fuzzer writes to cannot move.
+pub const SETUP_ERR_FD: i32 = 1002;
 pub const PAGE: u64 = 4096;
 /// Anonymous memory regions at fixed addresses: both twins map the same
 /// addresses, so `mmap` results and buffers there compare as they are.

@@ -4,7 +4,7 @@
 
 use crate::gen::{
     self, BufKind, Op, Sequence, DIRFD, PAGE, REGIONS, REGION_BASE, REGION_PAGES, REGION_STRIDE,
-    REPORT_FD, SIG_RT,
+    REPORT_FD, SETUP_ERR_FD, SIG_RT,
 };
 use crate::observe::{self, Obs};
 use crate::seccomp::{SockFilter, SockFprog};
@@ -329,7 +329,7 @@ pub fn record_ops(
 pub fn snapshot(scratch: &str, obs: &mut Obs) {
     let mut seen = Vec::new();
     for fd in 0..1024 {
-        if fd == REPORT_FD {
+        if fd == REPORT_FD || fd == SETUP_ERR_FD {
             continue;
         }
         // SAFETY: F_GETFD on any number only reads the table.
@@ -473,6 +473,17 @@ fn become_twin(
         // Its own session and process group: kill(0, sig) reaches only it.
         check("setsid", libc::setsid() as _)?;
         check("dup3", libc::dup3(report, REPORT_FD, libc::O_CLOEXEC) as _)?;
+        // The inherited stdio is shared with the parent (and, under cargo
+        // test, with other tests), so its position is not the twin's own.
+        check("dup3", libc::dup3(2, SETUP_ERR_FD, libc::O_CLOEXEC) as _)?;
+        let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
+        check("open /dev/null", null as _)?;
+        for std_fd in 0..3 {
+            check("dup2", libc::dup2(null, std_fd) as _)?;
+        }
+        if null > 2 {
+            libc::close(null);
+        }
         for &fd in close {
             libc::close(fd);
         }
@@ -608,7 +619,8 @@ impl Twins<'_> {
                         0
                     }
                     Ok(Err(msg)) => {
-                        eprintln!("anycall-fuzz: {} twin: {msg}", kind.name());
+                        let line = format!("anycall-fuzz: {} twin: {msg}\n", kind.name());
+                        write_all(SETUP_ERR_FD, line.as_bytes());
                         3
                     }
                     Err(_) => 4,
