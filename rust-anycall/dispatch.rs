@@ -112,7 +112,9 @@ pub unsafe extern "C" fn anycall_dispatch(nr: u64, args: *const u64) -> isize {
     // must see it, as for a direct call.
     if task & bindings::ANYCALL_TASK_SECCOMP != 0 {
         if let Some(ret) = seccomp_refusal(nr, &a) {
-            return ret as isize;
+            // A filter's errno may be a restart code (ERRNO | 512): the
+            // program sees -EINTR for it, as for a call's own result.
+            return policy::program_result(ret) as isize;
         }
     }
 
