@@ -14,6 +14,8 @@ PACKAGES=(
 	python3-ply python3-git  # checkpatch.pl (spdxcheck)
 	gdb  # make trace-call
 	gcc-aarch64-linux-gnu  # make check-arm64: the series builds on arm64
+	libcap-dev  # seccomp_bpf, the kernel's own suite, linked static
+	clang-22 lld-22 llvm-22 libclang1-22  # FLAVOR=debug: KASAN with Rust needs clang of rustc-web's LLVM
 )
 
 missing=()

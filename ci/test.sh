@@ -41,7 +41,10 @@ step "userspace: cargo test (unit tests on the host, guest_* tests in the VM)" \
 step "userspace: C examples built against the installed libanycall, run in the VM" \
 	bash scripts/c-examples.sh
 step "docs: usage.md shows the tested examples" bash scripts/usage-doc.sh --check
-step "guest: kselftest anycall" bash scripts/run-selftests.sh
+step "guest: kselftest anycall (tests, security, fault injection)" bash scripts/run-selftests.sh
+step "guest: the kernel's own suites (seccomp_bpf, test_verifier)" bash scripts/run-kernel-suites.sh
+# A fixed seed, so that a red run can be replayed; `make fuzz` picks one.
+step "guest: differential fuzzer, 120 s" env FUZZ_SEED=0x5eed FUZZ_BUDGET=120 bash scripts/run-fuzz.sh
 
 for f in "${failures[@]}"; do echo "failed: $f"; done
 echo "$passed passed, $failed failed"

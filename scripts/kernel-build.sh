@@ -26,6 +26,10 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$config_id" ] || [ ! -f "$KOBJ/.config" ]
 	echo "$config_id" >"$stamp"
 fi
 
-kmake -s bzImage
+targets=(bzImage)
+# With modules, `modules` also writes Module.symvers, which building a test
+# module out of tree (bpf_testmod.ko) links against.
+grep -qx CONFIG_MODULES=y "$KOBJ/.config" && targets+=(modules)
+kmake -s "${targets[@]}"
 ln -sf "${KOBJ#"$BUILD"/}/arch/x86/boot/bzImage" "$BZIMAGE"
 echo "kernel: $BZIMAGE ($(cat "$KOBJ/include/config/kernel.release"), $FLAVOR)"

@@ -8,18 +8,31 @@ KAM=$BUILD/linux-am        # worktree where the series is applied with git am
 BASE_TARBALL=/usr/src/linux-source-6.12.tar.xz
 PATCHES=$TOP/linux-patches
 
-# Two kernels from one tree: "test" (default) adds lock and atomic-sleep
-# debugging, which catches bugs but costs thousands of instructions per
-# system call; "bench" is the plain config, for figures that mean something.
-FLAVOR=${FLAVOR:-test}
+# Kernels from one tree: "debug" (default, what `make test` boots) adds
+# lock and atomic-sleep debugging, KASAN, UBSAN, kmemleak and fault
+# injection, built with clang (KASAN with Rust needs it); "test" is the
+# same without the sanitizers, built with gcc, quicker to build while
+# iterating on a patch; "bench" is the plain config, for figures that
+# mean something.
+FLAVOR=${FLAVOR:-debug}
 FRAGMENTS=("$TOP/qemu-images/kernel.config")
+KMAKE_CC=()
 case $FLAVOR in
+debug)
+	KOBJ=$BUILD/kernel-debug
+	FRAGMENTS+=("$TOP/qemu-images/debug.config" "$TOP/qemu-images/sanitize.config"
+		"$TOP/qemu-images/suites.config")
+	LLVM_BIN=/usr/lib/llvm-22/bin
+	# bindgen must parse the kernel headers with the same clang.
+	KMAKE_CC=(LLVM="$LLVM_BIN/")
+	export LIBCLANG_PATH=/usr/lib/llvm-22/lib
+	;;
 test)
 	KOBJ=$BUILD/kernel
 	FRAGMENTS+=("$TOP/qemu-images/debug.config")
 	;;
 bench) KOBJ=$BUILD/kernel-bench ;;
-*) echo "unknown FLAVOR=$FLAVOR (test or bench)" >&2; exit 2 ;;
+*) echo "unknown FLAVOR=$FLAVOR (debug, test or bench)" >&2; exit 2 ;;
 esac
 BZIMAGE=$BUILD/bzImage-$FLAVOR
 
@@ -31,7 +44,7 @@ KMAKE_RUST=(RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc
 	BINDGEN="$BINDGEN_BIN")
 
 kmake() {
-	make -C "$KSRC" O="$KOBJ" "${KMAKE_RUST[@]}" -j"$(nproc)" "$@"
+	make -C "$KSRC" O="$KOBJ" "${KMAKE_CC[@]}" "${KMAKE_RUST[@]}" -j"$(nproc)" "$@"
 }
 
 # The upstream version of the installed base, e.g. 6.12.117.

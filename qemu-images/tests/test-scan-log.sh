@@ -20,4 +20,8 @@ expect FAIL bug.log
 expect FAIL oops.log
 expect FAIL lockdep.log
 expect FAIL ubsan.log
+expect FAIL kasan.log
+expect FAIL kmemleak.log
+# Boot banners of the debug kernel and injected faults are not reports.
+expect PASS sanitizers-clean.log
 exit $bad
