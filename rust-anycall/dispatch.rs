@@ -27,6 +27,7 @@ const _: () = {
     assert!(policy::nr::VFORK == bindings::__NR_vfork as u64);
     assert!(policy::nr::EXECVE == bindings::__NR_execve as u64);
     assert!(policy::nr::EXIT == bindings::__NR_exit as u64);
+    assert!(policy::nr::REBOOT == bindings::__NR_reboot as u64);
     assert!(policy::nr::RESTART_SYSCALL == bindings::__NR_restart_syscall as u64);
     assert!(policy::nr::EXIT_GROUP == bindings::__NR_exit_group as u64);
     assert!(policy::nr::BPF == bindings::__NR_bpf as u64);
@@ -121,10 +122,23 @@ pub unsafe extern "C" fn anycall_dispatch(nr: u64, args: *const u64) -> isize {
     if let Some(ret) = refused(nr, a[0]) {
         return ret;
     }
-    let regs = regs_for(nr, &a);
-    // SAFETY: `refused()` bounded `nr`; `regs` is a whole frame; the
-    // caller's context.
-    unsafe { call_table(&regs, nr, task & bindings::ANYCALL_TASK_TRACEPOINT != 0) }
+    let mut regs = regs_for(nr, &a);
+    if task & bindings::ANYCALL_TASK_TRACEPOINT == 0 {
+        // SAFETY: `refused()` bounded `nr`; `regs` is a whole frame; the
+        // caller's context.
+        return unsafe { finish(call_table(&regs, nr)) as isize };
+    }
+    // SAFETY: a whole frame, in the task's context (the caller's contract).
+    unsafe { bindings::anycall_trace_enter(&regs, nr) };
+    // SAFETY: as above.
+    let ret = unsafe { call_table(&regs, nr) };
+    // The syscalls:sys_exit_* events and perf read the result from `ax`, as
+    // the entry code leaves it after a direct call.
+    regs.ax = ret as usize;
+    // SAFETY: as above.
+    unsafe { bindings::anycall_trace_exit(&regs, ret as isize) };
+    // SAFETY: the caller's context, right after the call.
+    unsafe { finish(ret) as isize }
 }
 
 /// Issues system call `nr` with its arguments in `regs`, for a call site the
@@ -149,7 +163,7 @@ pub unsafe extern "C" fn anycall_dispatch_regs(regs: *const bindings::pt_regs, n
     }
     // SAFETY: `refused()` bounded `nr`; the entry of `nr` reads only the
     // argument registers of `regs`; the caller's context.
-    unsafe { call_table(regs, nr, false) }
+    unsafe { finish(call_table(regs, nr)) as isize }
 }
 
 /// What a call of `nr` whose first argument is `first` gives the program
@@ -163,24 +177,18 @@ fn refused(nr: u64, first: u64) -> Option<isize> {
 }
 
 /// Runs call `nr` with the arguments in `regs` through the architecture's
-/// table and returns what the program sees of its result. The call runs
-/// outside the program's RCU tasks trace read section and migration pin (see
+/// table and returns its raw result, for [`finish`]. The call runs outside
+/// the program's RCU tasks trace read section and migration pin (see
 /// `kfunc.c`), so that it may block for as long as the direct call could.
-/// With `trace`, the `sys_enter` and `sys_exit` tracepoints see it, as they
-/// would see the direct call.
 ///
 /// # Safety
 ///
 /// `nr` must be below `NR_SYSCALLS` (as [`refused`] ensures), `regs` must
-/// point to a frame whose argument registers are initialised (and, with
-/// `trace`, a whole frame), and the caller must run in the process context
-/// of the task the call is made for, as [`anycall_dispatch`] requires.
+/// point to a frame whose argument registers are initialised, and the caller
+/// must run in the process context of the task the call is made for, as
+/// [`anycall_dispatch`] requires.
 #[inline(always)]
-unsafe fn call_table(regs: *const bindings::pt_regs, nr: u64, trace: bool) -> isize {
-    if trace {
-        // SAFETY: a whole frame, in the task's context (the contract).
-        unsafe { bindings::anycall_trace_enter(regs, nr) };
-    }
+unsafe fn call_table(regs: *const bindings::pt_regs, nr: u64) -> i64 {
     // SAFETY: the contract; paired with `anycall_inner_exit()` below.
     unsafe { bindings::anycall_inner_enter() };
     // x64_sys_call() is a switch, not a table lookup, so a mispredicted bound
@@ -189,13 +197,7 @@ unsafe fn call_table(regs: *const bindings::pt_regs, nr: u64, trace: bool) -> is
     // caller's contract.
     let ret = unsafe { bindings::x64_sys_call(regs, nr as c_uint) };
     // SAFETY: right after `anycall_inner_enter()`.
-    let ret = unsafe { bindings::anycall_inner_exit(ret) } as i64;
-    if trace {
-        // SAFETY: as above.
-        unsafe { bindings::anycall_trace_exit(regs, ret as isize) };
-    }
-    // SAFETY: the caller's contract, after the call.
-    unsafe { finish(ret) as isize }
+    unsafe { bindings::anycall_inner_exit(ret) as i64 }
 }
 
 /// The handler of system call `nr` when every call of it may run, whatever
@@ -248,7 +250,7 @@ unsafe fn finish(ret: i64) -> i64 {
 }
 
 /// A frame with the arguments where the system-call entry code would have
-/// left them.
+/// left them, and `ax` as it sets it before the call.
 #[inline(always)]
 fn regs_for(nr: u64, a: &[u64; ARGS_MAX]) -> bindings::pt_regs {
     // Registers are `unsigned long`, 64 bits like the arguments on x86_64.
@@ -262,6 +264,7 @@ fn regs_for(nr: u64, a: &[u64; ARGS_MAX]) -> bindings::pt_regs {
         r8: a[4] as usize,
         r9: a[5] as usize,
         orig_ax: nr as usize,
+        ax: -(bindings::ENOSYS as isize) as usize,
         ..ZERO_REGS
     }
 }

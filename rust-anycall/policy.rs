@@ -15,6 +15,7 @@ pub(crate) mod nr {
     pub(crate) const VFORK: u64 = 58;
     pub(crate) const EXECVE: u64 = 59;
     pub(crate) const EXIT: u64 = 60;
+    pub(crate) const REBOOT: u64 = 169;
     pub(crate) const RESTART_SYSCALL: u64 = 219;
     pub(crate) const EXIT_GROUP: u64 = 231;
     pub(crate) const BPF: u64 = 321;
@@ -40,13 +41,18 @@ const TABLE_BITS: usize = 512;
 
 /// Calls that cannot run nested: they rewrite the user register frame,
 /// create a task from it, never return, or would nest AnyCall itself.
-pub(crate) const REFUSED: [u64; 13] = [
+/// `reboot()` ends the task with `do_exit()` in a child PID namespace (and
+/// after a halt), which must not happen in the middle of a program: it would
+/// leave the program's references, ring-buffer records and the runner's
+/// context behind.
+pub(crate) const REFUSED: [u64; 14] = [
     nr::RT_SIGRETURN,
     nr::CLONE,
     nr::FORK,
     nr::VFORK,
     nr::EXECVE,
     nr::EXIT,
+    nr::REBOOT,
     nr::RESTART_SYSCALL,
     nr::EXIT_GROUP,
     nr::EXECVEAT,
