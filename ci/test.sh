@@ -8,16 +8,16 @@ export BUILD=${BUILD:-$PWD/build}
 passed=0 failed=0
 failures=()
 step() {
-	local name=$1
+	local name=$1 start=$SECONDS
 	shift
 	echo "=== $name"
 	if "$@"; then
 		passed=$((passed + 1))
-		echo "--- PASS: $name"
+		echo "--- PASS: $name ($((SECONDS - start)) s)"
 	else
 		failed=$((failed + 1))
 		failures+=("$name")
-		echo "--- FAIL: $name"
+		echo "--- FAIL: $name ($((SECONDS - start)) s)"
 	fi
 }
 
@@ -47,5 +47,6 @@ step "guest: the kernel's own suites (seccomp_bpf, test_verifier)" bash scripts/
 step "guest: differential fuzzer, 120 s" env FUZZ_SEED=0x5eed FUZZ_BUDGET=120 bash scripts/run-fuzz.sh
 
 for f in "${failures[@]}"; do echo "failed: $f"; done
+echo "make test took $((SECONDS / 60)) min $((SECONDS % 60)) s"
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
