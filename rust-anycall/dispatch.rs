@@ -28,6 +28,14 @@ const _: () = {
     assert!(policy::nr::EXECVE == bindings::__NR_execve as u64);
     assert!(policy::nr::EXIT == bindings::__NR_exit as u64);
     assert!(policy::nr::REBOOT == bindings::__NR_reboot as u64);
+    assert!(policy::nr::GETPID == bindings::__NR_getpid as u64);
+    assert!(policy::nr::GETUID == bindings::__NR_getuid as u64);
+    assert!(policy::nr::GETGID == bindings::__NR_getgid as u64);
+    assert!(policy::nr::GETEUID == bindings::__NR_geteuid as u64);
+    assert!(policy::nr::GETEGID == bindings::__NR_getegid as u64);
+    assert!(policy::nr::GETPPID == bindings::__NR_getppid as u64);
+    assert!(policy::nr::GETPGRP == bindings::__NR_getpgrp as u64);
+    assert!(policy::nr::GETTID == bindings::__NR_gettid as u64);
     assert!(policy::nr::RESTART_SYSCALL == bindings::__NR_restart_syscall as u64);
     assert!(policy::nr::EXIT_GROUP == bindings::__NR_exit_group as u64);
     assert!(policy::nr::BPF == bindings::__NR_bpf as u64);
@@ -51,6 +59,7 @@ const _: unsafe extern "C" fn(*const bindings::pt_regs, u64) -> isize =
     bindings::anycall_dispatch_regs;
 const _: unsafe extern "C" fn(u64) -> bindings::sys_call_ptr_t = bindings::anycall_direct_handler;
 const _: unsafe extern "C" fn(isize) -> isize = bindings::anycall_direct_result;
+const _: unsafe extern "C" fn(u64) -> bool = bindings::anycall_direct_never_blocks;
 
 // The inline calls check for these results (see `inline.c`).
 const _: () = {
@@ -217,6 +226,14 @@ pub extern "C" fn anycall_direct_handler(nr: u64) -> bindings::sys_call_ptr_t {
     // SAFETY: `idx` is below `__NR_syscalls`, the number of entries of
     // `sys_call_table`, which is never written.
     unsafe { *bindings::sys_call_table.as_ptr().add(idx) }
+}
+
+/// Whether a direct call of `nr`'s handler ([`anycall_direct_handler`]) may
+/// stay inside the program's RCU tasks trace read section and migration
+/// pin: the call never blocks (see `policy::NEVER_BLOCK`).
+#[no_mangle]
+pub extern "C" fn anycall_direct_never_blocks(nr: u64) -> bool {
+    policy::runs_always(nr, NR_SYSCALLS) && policy::never_blocks(nr)
 }
 
 /// What the program sees of `ret`, the result of a system call it issued

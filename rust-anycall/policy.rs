@@ -15,6 +15,14 @@ pub(crate) mod nr {
     pub(crate) const VFORK: u64 = 58;
     pub(crate) const EXECVE: u64 = 59;
     pub(crate) const EXIT: u64 = 60;
+    pub(crate) const GETUID: u64 = 102;
+    pub(crate) const GETGID: u64 = 104;
+    pub(crate) const GETEUID: u64 = 107;
+    pub(crate) const GETEGID: u64 = 108;
+    pub(crate) const GETPPID: u64 = 110;
+    pub(crate) const GETPGRP: u64 = 111;
+    pub(crate) const GETTID: u64 = 186;
+    pub(crate) const GETPID: u64 = 39;
     pub(crate) const REBOOT: u64 = 169;
     pub(crate) const RESTART_SYSCALL: u64 = 219;
     pub(crate) const EXIT_GROUP: u64 = 231;
@@ -124,6 +132,29 @@ pub(crate) fn verdict(nr: u64, arg0: u64, nr_syscalls: u64) -> Verdict {
 pub(crate) fn runs_always(nr: u64, nr_syscalls: u64) -> bool {
     let idx = nr as usize;
     nr < nr_syscalls && (idx >= TABLE_BITS || REFUSED_BITMAP[idx / 64] & (1 << (idx % 64)) == 0)
+}
+
+/// Calls that never sleep, take no sleeping lock, run no task work and
+/// cannot be made to wait on anything: each reads a field of the task under
+/// `rcu_read_lock()` at most. An inline call of one of them may stay inside
+/// the program's RCU tasks trace read section and migration pin, as a BPF
+/// helper does, instead of leaving and re-entering both around the call
+/// (about 65 instructions, more than the call itself).
+pub(crate) const NEVER_BLOCK: [u64; 8] = [
+    nr::GETPID,
+    nr::GETUID,
+    nr::GETGID,
+    nr::GETEUID,
+    nr::GETEGID,
+    nr::GETPPID,
+    nr::GETPGRP,
+    nr::GETTID,
+];
+
+/// Whether call `nr` is one of [`NEVER_BLOCK`].
+#[inline]
+pub(crate) fn never_blocks(nr: u64) -> bool {
+    NEVER_BLOCK.contains(&nr)
 }
 
 /// The results [`program_result`] may change lie in this range: a caller

@@ -1,8 +1,8 @@
 //! Unit and property tests of the dispatch policy.
 
 use crate::policy::{
-    errno, index_nospec, leaves_restart_block, nr, program_result, refusal, runs_always, verdict,
-    Verdict, BPF_ALLOWED_CMDS, MAPPED_RESULTS, REFUSED,
+    errno, index_nospec, leaves_restart_block, never_blocks, nr, program_result, refusal,
+    runs_always, verdict, Verdict, BPF_ALLOWED_CMDS, MAPPED_RESULTS, NEVER_BLOCK, REFUSED,
 };
 use proptest::prelude::*;
 
@@ -113,6 +113,21 @@ fn only_calls_that_always_run_may_be_called_directly() {
     }
     assert!(!runs_always(NR_SYSCALLS, NR_SYSCALLS));
     assert!(!runs_always(u64::MAX, NR_SYSCALLS));
+}
+
+#[test]
+fn calls_that_never_block_are_getters_that_always_run() {
+    for n in NEVER_BLOCK {
+        assert!(runs_always(n, NR_SYSCALLS), "{n}");
+        assert!(never_blocks(n), "{n}");
+    }
+    // Calls that can wait: read(), openat(), futex(), nanosleep(), bpf().
+    for n in [0, 257, 202, 35, nr::BPF] {
+        assert!(!never_blocks(n), "{n}");
+    }
+    for n in REFUSED {
+        assert!(!never_blocks(n), "{n}");
+    }
 }
 
 proptest! {
