@@ -10,6 +10,7 @@
 /// against the kernel's own table at compile time.
 pub(crate) mod nr {
     pub(crate) const RT_SIGRETURN: u64 = 15;
+    pub(crate) const GETPID: u64 = 39;
     pub(crate) const CLONE: u64 = 56;
     pub(crate) const FORK: u64 = 57;
     pub(crate) const VFORK: u64 = 58;
@@ -21,9 +22,8 @@ pub(crate) mod nr {
     pub(crate) const GETEGID: u64 = 108;
     pub(crate) const GETPPID: u64 = 110;
     pub(crate) const GETPGRP: u64 = 111;
-    pub(crate) const GETTID: u64 = 186;
-    pub(crate) const GETPID: u64 = 39;
     pub(crate) const REBOOT: u64 = 169;
+    pub(crate) const GETTID: u64 = 186;
     pub(crate) const RESTART_SYSCALL: u64 = 219;
     pub(crate) const EXIT_GROUP: u64 = 231;
     pub(crate) const BPF: u64 = 321;
